@@ -1,0 +1,15 @@
+"""Errors that speak to the operator: what failed, for which input, and what to do."""
+
+from __future__ import annotations
+
+
+class RosterError(Exception):
+    """Base class of every error roster raises on purpose."""
+
+
+class InvalidOptionError(RosterError, ValueError):
+    """A parameter (DAG param, CLI option, API argument) is out of its allowed range."""
+
+
+class ServiceUnavailableError(RosterError):
+    """A database, Redis or SQS endpoint could not be reached; retrying later may succeed."""

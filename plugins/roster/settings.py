@@ -1,0 +1,63 @@
+"""Settings of SPEC.md that come from the environment (or, where the spec allows, an Airflow Variable).
+
+Everything here is read when called, never at import time, so DAG files stay free of I/O at parse time.
+"""
+
+from __future__ import annotations
+
+import os
+
+from roster.errors import InvalidOptionError
+
+DB_CONN_ID = "roster_db"
+REDIS_CONN_ID = "roster_redis"
+SQS_CONN_ID = "roster_sqs"
+
+WARMUP_POOL = "roster_cache_warmup"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidOptionError(f"environment variable {name}={raw!r} must be a whole number of seconds") from None
+    if value <= 0:
+        raise InvalidOptionError(f"environment variable {name}={raw!r} must be positive")
+    return value
+
+
+def user_ttl() -> int:
+    """TTL in seconds of ``user.<username>`` documents."""
+    return _int_env("CACHE_TTL_GET_USER_WITH_ASSIGNMENTS", 3600)
+
+
+def line_item_ttl() -> int:
+    """TTL in seconds of ``lineItem.<id>`` documents."""
+    return _int_env("CACHE_TTL_LINE_ITEM", 3600)
+
+
+def cache_key_prefix() -> str:
+    return os.environ.get("ROSTER_CACHE_KEY_PREFIX", "")
+
+
+def job_lease_seconds() -> int:
+    return _int_env("ROSTER_JOB_LEASE_SECONDS", 300)
+
+
+def env_or_variable(name: str, default: str | None = None) -> str | None:
+    """The environment variable ``name``, else the Airflow Variable ``name``, else ``default``.
+
+    Called at task run time (for example from a template macro), never while a DAG file is parsed.
+    """
+    value = os.environ.get(name)
+    if value:
+        return value
+    try:
+        from airflow.sdk import Variable
+
+        return Variable.get(name, default=default)
+    except Exception:  # no Airflow metadata available (plain CLI use): the environment is all there is
+        return default

@@ -1,0 +1,124 @@
+"""Test session set-up: a private AIRFLOW_HOME, and the real services the code talks to.
+
+MariaDB (127.0.0.1:3306) and Redis (127.0.0.1:6379) must be running (``make test`` starts them); a moto SQS
+server is started here on a free loopback port and spoken to over HTTP, as botocore would speak to AWS.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MARIADB_URL = os.environ.get("ROSTER_TEST_MARIADB", "mysql://root@127.0.0.1:3306")
+REDIS_URL = os.environ.get("ROSTER_TEST_REDIS", "redis://127.0.0.1:6379/9")
+TEST_DATABASE = "roster_test"
+
+# Airflow reads its configuration when first imported: everything below must be set before that.
+_AIRFLOW_HOME = Path(os.environ.get("ROSTER_TEST_AIRFLOW_HOME", Path(tempfile.gettempdir()) / "roster-test-airflow"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "AIRFLOW_CONN_ROSTER_DB": f"{MARIADB_URL}/{TEST_DATABASE}",
+        "AIRFLOW_CONN_ROSTER_REDIS": REDIS_URL.rsplit("/", 1)[0] + "/?db=" + REDIS_URL.rsplit("/", 1)[1],
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+)
+for _name in ("ROSTER_CACHE_KEY_PREFIX", "ROSTER_WARMUP_QUEUE_URL", "ROSTER_JOBS_QUEUE_URL"):
+    os.environ.pop(_name, None)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """A migrated Airflow metadata database (SQLite) for ``dag.test()``."""
+    _AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True, timeout=300)
+    pools = ROOT / "include" / "pools.json"
+    if pools.exists():
+        subprocess.run([airflow, "pools", "import", str(pools)], check=True, capture_output=True, timeout=120)
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def mariadb_engine():
+    """An engine on a fresh ``roster_test`` database in the local MariaDB, through the roster_db connection."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(MARIADB_URL + "/", connect_args={"charset": "utf8mb4"})
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DATABASE}"))
+        conn.execute(text(f"CREATE DATABASE {TEST_DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+    admin.dispose()
+    from roster.db import engine_for
+
+    engine = engine_for("roster_db")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_client():
+    """The test Redis database (db 9), emptied before each test."""
+    from airflow.providers.redis.hooks.redis import RedisHook
+
+    client = RedisHook(redis_conn_id="roster_redis").get_conn()
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def sqs_endpoint():
+    """A moto SQS server on a free loopback port; the ``roster_sqs`` connection points at it."""
+    port = free_port()
+    log = open(Path(tempfile.gettempdir()) / f"roster-moto-{port}.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError(f"moto SQS server did not start on 127.0.0.1:{port}")
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ["AIRFLOW_CONN_ROSTER_SQS"] = (
+        f"aws://testing:testing@/?region_name=us-east-1&endpoint_url={endpoint.replace(':', '%3A').replace('/', '%2F')}"
+    )
+    yield endpoint
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture
+def sqs_client(sqs_endpoint):
+    import boto3
+
+    return boto3.client("sqs", endpoint_url=sqs_endpoint, region_name="us-east-1")
