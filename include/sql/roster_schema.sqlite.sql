@@ -28,5 +28,5 @@ CREATE TABLE IF NOT EXISTS assignments (
     updated_at TEXT NOT NULL
 );
 
-CREATE INDEX IF NOT EXISTS idx_assignments_user ON assignments (user_id, id);
+CREATE INDEX IF NOT EXISTS idx_assignments_user ON assignments (user_id, id, state, attempts_count, updated_at, line_item_id);
 CREATE INDEX IF NOT EXISTS idx_assignments_line_item ON assignments (line_item_id, user_id);

@@ -6,6 +6,7 @@ MySQL/MariaDB (``mysql://``) is the production backend; SQLite (``sqlite://``) i
 from __future__ import annotations
 
 import functools
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
+
+# Which Airflow connection an engine was made from, so errors can name it.
+_CONN_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def engine_for(conn_id: str = DB_CONN_ID) -> Engine:
@@ -44,7 +48,7 @@ def engine_for(conn_id: str = DB_CONN_ID) -> Engine:
         raise ServiceUnavailableError(
             f"connection {conn_id!r} has type {conn.conn_type!r}; roster supports 'mysql' (MySQL/MariaDB) and 'sqlite'"
         )
-    engine.info["roster_conn_id"] = conn_id
+    _CONN_IDS[engine] = conn_id
     return engine
 
 
@@ -60,7 +64,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 def describe(engine: Engine) -> str:
     """``'roster_db' (mysql 127.0.0.1:3306/roster)``: names the connection, never its password."""
     url = engine.url
-    conn_id = engine.info.get("roster_conn_id", "?")
+    conn_id = _CONN_IDS.get(engine, "?")
     where = url.database if url.get_backend_name() == "sqlite" else f"{url.host}:{url.port or 3306}/{url.database}"
     return f"{conn_id!r} ({url.get_backend_name()} {where})"
 

@@ -1,0 +1,11 @@
+-- The assignments of one page of users (ids first_id..last_id of shard :remainder), in one round trip.
+-- A range on the covering index: cheaper for the server than a long IN list, as long as the range holds few
+-- other shards' rows (the caller uses it up to a small modulo). FORCE INDEX keeps the plan whatever the
+-- statistics say; rows come in index order, so ORDER BY costs no filesort. The server formats the datetimes:
+-- cheaper than the driver building datetime objects.
+SELECT user_id, id, state, attempts_count,
+       DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s+00:00') AS updated_at,
+       line_item_id
+FROM assignments FORCE INDEX (idx_assignments_user)
+WHERE user_id BETWEEN :first_id AND :last_id AND user_id % :modulo = :remainder
+ORDER BY user_id, id

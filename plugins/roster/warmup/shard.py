@@ -1,0 +1,373 @@
+"""The warmup itself: plan shards, then warm one shard page by page.
+
+Per page: one query for the users (keyset on the primary key, or primary key look-ups for a scoped run), one for
+all their assignments, documents built in memory against line items loaded once, and one Redis pipeline. Memory
+stays flat whatever the shard size: nothing outlives its page but counters.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import bindparam, text
+from sqlalchemy.exc import DBAPIError
+
+from roster import settings
+from roster.db import sql_file, unavailable
+from roster.errors import InvalidOptionError
+from roster.warmup.documents import UserRow, line_item_document, user_document
+from roster.warmup.options import WarmupOptions
+from roster.warmup.writer import CacheWriter, line_item_key, user_key
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger("roster.warmup")
+
+MAX_ERRORS_KEPT = 10
+# Up to this modulo a page's assignments are read as one id range of the covering index (the range also holds
+# the other shards' rows, read and dropped by the server); beyond it, as an IN list of the page's ids.
+RANGE_MAX_MODULO = 4
+
+
+@dataclass
+class ShardResult:
+    """What one warm task did; ``to_dict()`` is its XCom."""
+
+    remainder: int
+    modulo: int
+    users_total: int = 0
+    users_warmed: int = 0
+    users_without_assignments: int = 0
+    users_failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    line_items_warmed: int = 0
+    usernames_not_found: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def failed(self, username: str, exc: BaseException) -> None:
+        self.users_failed += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(f"user {username!r}: {type(exc).__name__}: {exc}")
+
+    @property
+    def users_per_second(self) -> float:
+        return self.users_warmed / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        result = asdict(self)
+        result["seconds"] = round(self.seconds, 3)
+        result["users_per_second"] = round(self.users_per_second, 1)
+        return result
+
+
+_PARAM = re.compile(r"(?<![\w:]):([a-z_]+)\b")
+
+
+def render_ints(sql: str, params: Mapping[str, int | Sequence[int]]) -> str:
+    """Inline integer parameters (``:name``, lists as ``(1, 2, 3)``) into ``sql``.
+
+    The hot page queries run on a plain DB-API cursor: SQLAlchemy's Row objects and bind processing cost more
+    than the queries themselves. Only ints are accepted (ids and counters, never user text), so inlining is safe.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        param = params[match.group(1)]
+        if isinstance(param, int):
+            return str(int(param))
+        return "(" + ",".join(str(int(item)) for item in param) + ")"
+
+    return _PARAM.sub(value, sql)
+
+
+class _Queries:
+    """The warmup's SQL (include/sql/warmup/) for one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        def load(name: str, *expanding: str):
+            clause = text(sql_file(f"warmup/{name}.sql", dialect))
+            return clause.bindparams(*(bindparam(p, expanding=True) for p in expanding)) if expanding else clause
+
+        self.line_items = load("line_items")
+        self.user_ids_by_username = load("user_ids_by_username", "usernames")
+        self.user_ids_by_line_item = load("user_ids_by_line_item", "line_item_ids")
+        self.shard_sizes = load("shard_sizes")
+        # Run raw (see render_ints): kept as text.
+        self.users_page = sql_file("warmup/users_page.sql", dialect)
+        self.users_by_id = sql_file("warmup/users_by_id.sql", dialect)
+        self.assignments_of_users = sql_file("warmup/assignments_of_users.sql", dialect)
+        self.assignments_of_user_range = sql_file("warmup/assignments_of_user_range.sql", dialect)
+
+
+def _fetch_raw(conn: Connection, sql: str, **params: int | Sequence[int]) -> list[tuple]:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(render_ints(sql, params))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+class UserCacheWarmer:
+    """Warms ``user.<username>`` and ``lineItem.<id>`` documents from the roster database into Redis.
+
+    :param engine: the roster database (see :func:`roster.db.engine_for`)
+    :param redis_client: the cache Redis (see :func:`roster.warmup.writer.redis_for`)
+    :param prefix: cache key prefix; defaults to ``ROSTER_CACHE_KEY_PREFIX``
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        redis_client: Redis,
+        *,
+        prefix: str | None = None,
+        user_ttl: int | None = None,
+        line_item_ttl: int | None = None,
+        redis_conn_id: str = settings.REDIS_CONN_ID,
+    ) -> None:
+        self.engine = engine
+        self.writer = CacheWriter(redis_client, prefix="", conn_id=redis_conn_id)
+        self.prefix = settings.cache_key_prefix() if prefix is None else prefix
+        self.user_ttl = user_ttl or settings.user_ttl()
+        self.line_item_ttl = line_item_ttl or settings.line_item_ttl()
+        self.sql = _Queries(engine.dialect.name)
+
+    # -- planning -------------------------------------------------------------------------------------------
+
+    def plan(self, options: WarmupOptions) -> list[dict[str, int]]:
+        """``[{"remainder": r, "users": n}, ...]`` for every shard the request covers (empty shards included)."""
+        with self._connect() as conn:
+            if options.usernames is None and options.line_item_slugs is None:
+                sizes = {r: n for r, n in conn.execute(self.sql.shard_sizes, {"modulo": options.modulo})}
+            else:
+                sizes = {}
+                for user_id in self._scoped_user_ids(conn, options, modulo=1, remainder=0):
+                    sizes[user_id % options.modulo] = sizes.get(user_id % options.modulo, 0) + 1
+        return [{"remainder": r, "users": int(sizes.get(r, 0))} for r in options.remainders]
+
+    # -- warming --------------------------------------------------------------------------------------------
+
+    def warm_shard(
+        self,
+        options: WarmupOptions,
+        remainder: int,
+        *,
+        users_total: int | None = None,
+        on_page: Callable[[ShardResult], None] | None = None,
+    ) -> ShardResult:
+        """Warm every user of shard ``remainder`` (of ``options.modulo``) within the options' scope.
+
+        One bad user (unreadable roles, say) is counted in ``users_failed`` and the shard goes on; a database or
+        Redis failure raises :class:`~roster.errors.ServiceUnavailableError` so the task is retried.
+        """
+        if not 0 <= remainder < options.modulo:
+            raise InvalidOptionError(f"remainder={remainder} must be between 0 and modulo-1={options.modulo - 1}")
+        started = time.monotonic()
+        result = ShardResult(remainder=remainder, modulo=options.modulo)
+        self.writer.ping()
+        with self._connect() as conn:
+            line_items = self._load_line_items(conn)
+            if options.usernames is None and options.line_item_slugs is None:
+                pages = self._keyset_pages(conn, options, remainder)
+                result.users_total = users_total if users_total is not None else self._shard_size(conn, options, remainder)
+            else:
+                user_ids = self._scoped_user_ids(conn, options, modulo=options.modulo, remainder=remainder)
+                result.users_total = len(user_ids)
+                pages = self._id_pages(conn, user_ids, options.batch)
+            # Redis writes run on one helper thread while the next page is read and built: the database and
+            # Redis round trips overlap instead of adding up. At most one page is in flight, so memory stays flat.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-cache-writer") as executor:
+                in_flight: Future | None = None
+                for users, assignments in pages:
+                    documents, without_assignments = self._build_page(conn, users, assignments, line_items, result)
+                    if in_flight is not None:
+                        self._page_written(in_flight, result, options, started, on_page)
+                    in_flight = executor.submit(self._write_users, documents, without_assignments)
+                if in_flight is not None:
+                    self._page_written(in_flight, result, options, started, on_page)
+        result.line_items_warmed = self.writer.write(
+            ((line_item_key(self.prefix, li_id), orjson.dumps(doc)) for li_id, doc in line_items.items()),
+            self.line_item_ttl,
+        )
+        result.seconds = time.monotonic() - started
+        return result
+
+    def warm_usernames(self, usernames: Sequence[str], *, batch: int = 1000) -> ShardResult:
+        """Warm exactly these users (the asynchronous worker's entry point); unknown ones are listed, not failed."""
+        options = WarmupOptions.from_params({"usernames": list(usernames), "batch": batch, "modulo": 1})
+        result = self.warm_shard(options, 0)
+        if result.users_total < len(options.usernames or ()):
+            with self._connect() as conn:
+                found = {name for _, name in self._users_by_username(conn, options.usernames or (), 1, 0)}
+            result.usernames_not_found = [name for name in options.usernames or () if name not in found]
+        return result
+
+    def shard_usernames(self, options: WarmupOptions, remainder: int) -> Iterator[list[str]]:
+        """The usernames of one shard, a page at a time (what asynchronous mode publishes)."""
+        with self._connect() as conn:
+            if options.usernames is None and options.line_item_slugs is None:
+                pages = self._keyset_pages(conn, options, remainder, with_assignments=False)
+            else:
+                user_ids = self._scoped_user_ids(conn, options, modulo=options.modulo, remainder=remainder)
+                pages = self._id_pages(conn, user_ids, options.batch, with_assignments=False)
+            for users, _ in pages:
+                yield [user[1] for user in users]
+
+    # -- internals ------------------------------------------------------------------------------------------
+
+    def _connect(self):
+        return _Guarded(self.engine)
+
+    def _load_line_items(self, conn: Connection) -> dict[int, dict[str, Any]]:
+        return {row[0]: line_item_document(tuple(row)) for row in conn.execute(self.sql.line_items)}
+
+    def _shard_size(self, conn: Connection, options: WarmupOptions, remainder: int) -> int:
+        sizes = {r: n for r, n in conn.execute(self.sql.shard_sizes, {"modulo": options.modulo})}
+        return int(sizes.get(remainder, 0))
+
+    def _keyset_pages(self, conn: Connection, options: WarmupOptions, remainder: int, *, with_assignments=True):
+        after_id = 0
+        while True:
+            users = _fetch_raw(
+                conn,
+                self.sql.users_page,
+                after_id=after_id,
+                modulo=options.modulo,
+                remainder=remainder,
+                batch=options.batch,
+            )
+            if not with_assignments or not users:
+                assignments = []
+            elif options.modulo <= RANGE_MAX_MODULO:
+                assignments = _fetch_raw(
+                    conn,
+                    self.sql.assignments_of_user_range,
+                    first_id=users[0][0],
+                    last_id=users[-1][0],
+                    modulo=options.modulo,
+                    remainder=remainder,
+                )
+            else:
+                assignments = self._assignments(conn, users)
+            # One short transaction per page: the users and their assignments come from one snapshot, and no
+            # long-running transaction holds back the server's purge.
+            conn.connection.rollback()
+            if not users:
+                return
+            yield users, assignments
+            after_id = users[-1][0]
+
+    def _id_pages(self, conn: Connection, user_ids: list[int], batch: int, *, with_assignments=True):
+        for start in range(0, len(user_ids), batch):
+            users = _fetch_raw(conn, self.sql.users_by_id, user_ids=user_ids[start : start + batch])
+            assignments = self._assignments(conn, users) if with_assignments and users else []
+            conn.connection.rollback()  # end the page's snapshot, as in _keyset_pages
+            if users:
+                yield users, assignments
+
+    def _assignments(self, conn: Connection, users: Sequence[UserRow]):
+        return _fetch_raw(conn, self.sql.assignments_of_users, user_ids=[user[0] for user in users])
+
+    def _users_by_username(self, conn: Connection, usernames: Sequence[str], modulo: int, remainder: int):
+        return conn.execute(
+            self.sql.user_ids_by_username, {"usernames": list(usernames), "modulo": modulo, "remainder": remainder}
+        ).fetchall()
+
+    def _scoped_user_ids(self, conn: Connection, options: WarmupOptions, *, modulo: int, remainder: int) -> list[int]:
+        """Ids of the users in scope, ascending; usernames AND slugs when both are given."""
+        scoped: set[int] | None = None
+        if options.usernames is not None:
+            scoped = {row[0] for row in self._users_by_username(conn, options.usernames, modulo, remainder)}
+        if options.line_item_slugs is not None:
+            line_item_ids = self._line_item_ids(conn, options.line_item_slugs)
+            by_line_item = {
+                row[0]
+                for row in conn.execute(
+                    self.sql.user_ids_by_line_item,
+                    {"line_item_ids": line_item_ids, "modulo": modulo, "remainder": remainder},
+                )
+            }
+            scoped = by_line_item if scoped is None else scoped & by_line_item
+        return sorted(scoped or ())
+
+    def _line_item_ids(self, conn: Connection, slugs: Sequence[str]) -> list[int]:
+        by_slug = {doc["slug"]: li_id for li_id, doc in self._load_line_items(conn).items()}
+        unknown = [slug for slug in slugs if slug not in by_slug]
+        if unknown:
+            raise InvalidOptionError(f"param line_item_slugs: no line item has the slug(s) {', '.join(unknown)}")
+        return [by_slug[slug] for slug in slugs]
+
+    def _build_page(self, conn, users, assignments, line_items, result: ShardResult) -> tuple[list, int]:
+        """The page's ``(key, document)`` pairs, and how many of them have no assignment. Bad users are counted
+        in ``result`` and left out."""
+        by_user: dict[int, list] = {}
+        for row in assignments:
+            by_user.setdefault(row[0], []).append(row)
+        documents = []
+        without_assignments = 0
+        for user in users:
+            user_assignments = by_user.get(user[0], ())
+            try:
+                try:
+                    document = user_document(user, user_assignments, line_items)
+                except KeyError:
+                    # A line item created after this shard started: reload them once, then give up on the user.
+                    line_items.update(self._load_line_items(conn))
+                    document = user_document(user, user_assignments, line_items)
+            except Exception as exc:  # one bad user never stops the shard
+                result.failed(user[1], exc)
+                continue
+            documents.append((user_key(self.prefix, user[1]), document))
+            if not user_assignments:
+                without_assignments += 1
+        return documents, without_assignments
+
+    def _write_users(self, documents: list, without_assignments: int) -> tuple[int, int]:
+        return self.writer.write(documents, self.user_ttl), without_assignments
+
+    @staticmethod
+    def _page_written(written: Future, result: ShardResult, options, started: float, on_page) -> None:
+        warmed, without_assignments = written.result()  # re-raises a Redis failure in the shard's thread
+        result.users_warmed += warmed
+        result.users_without_assignments += without_assignments
+        result.seconds = time.monotonic() - started
+        log.info(
+            "shard %d/%d: %d/%d users warmed (%.0f users/s), %d without assignments, %d failed",
+            result.remainder, options.modulo, result.users_warmed + result.users_failed, result.users_total,
+            result.users_per_second, result.users_without_assignments, result.users_failed,
+        )  # fmt: skip
+        if on_page is not None:
+            on_page(result)
+
+
+class _Guarded:
+    """A connection whose driver errors become one operator-facing line naming the roster_db connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> Connection:
+        try:
+            self.conn = self.engine.connect()
+        except DBAPIError as exc:
+            raise unavailable(self.engine, exc) from exc
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.conn is not None
+        try:
+            self.conn.close()
+        except DBAPIError:
+            pass
+        if isinstance(exc, DBAPIError):
+            raise unavailable(self.engine, exc) from exc
