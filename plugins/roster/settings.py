@@ -61,3 +61,11 @@ def env_or_variable(name: str, default: str | None = None) -> str | None:
         return Variable.get(name, default=default)
     except Exception:  # no Airflow metadata available (plain CLI use): the environment is all there is
         return default
+
+
+def required_setting(name: str) -> str:
+    """Like :func:`env_or_variable`, but a missing value is an error that says where to set it."""
+    value = env_or_variable(name)
+    if not value:
+        raise InvalidOptionError(f"{name} is not set: set the environment variable or the Airflow Variable {name}")
+    return value

@@ -7,6 +7,7 @@ stays flat whatever the shard size: nothing outlives its page but counters.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -52,6 +53,7 @@ class ShardResult:
     line_items_warmed: int = 0
     usernames_not_found: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    started_at: float = field(default_factory=time.time)  # epoch seconds: lets a summary measure wall time
 
     def failed(self, username: str, exc: BaseException) -> None:
         self.users_failed += 1
@@ -65,6 +67,7 @@ class ShardResult:
     def to_dict(self) -> dict[str, Any]:
         result = asdict(self)
         result["seconds"] = round(self.seconds, 3)
+        result["finished_at"] = round(self.started_at + self.seconds, 3)
         result["users_per_second"] = round(self.users_per_second, 1)
         return result
 
@@ -120,14 +123,14 @@ class UserCacheWarmer:
     """Warms ``user.<username>`` and ``lineItem.<id>`` documents from the roster database into Redis.
 
     :param engine: the roster database (see :func:`roster.db.engine_for`)
-    :param redis_client: the cache Redis (see :func:`roster.warmup.writer.redis_for`)
+    :param redis_client: the cache Redis (see :func:`roster.warmup.writer.redis_for`); ``None`` for planning only
     :param prefix: cache key prefix; defaults to ``ROSTER_CACHE_KEY_PREFIX``
     """
 
     def __init__(
         self,
         engine: Engine,
-        redis_client: Redis,
+        redis_client: Redis | None,
         *,
         prefix: str | None = None,
         user_ttl: int | None = None,
@@ -135,11 +138,18 @@ class UserCacheWarmer:
         redis_conn_id: str = settings.REDIS_CONN_ID,
     ) -> None:
         self.engine = engine
-        self.writer = CacheWriter(redis_client, prefix="", conn_id=redis_conn_id)
+        self._redis = redis_client
+        self._redis_conn_id = redis_conn_id
         self.prefix = settings.cache_key_prefix() if prefix is None else prefix
         self.user_ttl = user_ttl or settings.user_ttl()
         self.line_item_ttl = line_item_ttl or settings.line_item_ttl()
         self.sql = _Queries(engine.dialect.name)
+
+    @functools.cached_property
+    def writer(self) -> CacheWriter:
+        if self._redis is None:
+            raise RuntimeError("this UserCacheWarmer was made without a Redis client: it can plan, not warm")
+        return CacheWriter(self._redis, conn_id=self._redis_conn_id)
 
     # -- planning -------------------------------------------------------------------------------------------
 

@@ -56,9 +56,8 @@ class CacheWriter:
     documents, so a retried task simply overwrites them.
     """
 
-    def __init__(self, client: Redis, *, prefix: str, conn_id: str = REDIS_CONN_ID) -> None:
+    def __init__(self, client: Redis, *, conn_id: str = REDIS_CONN_ID) -> None:
         self.client = client
-        self.prefix = prefix
         self.conn_id = conn_id
         self._set_with_ttl = client.register_script(_SET_WITH_TTL)
 

@@ -1,0 +1,1 @@
+"""Airflow operators over roster's domain modules: argument handling, logging and XCom; the work is elsewhere."""

@@ -1,0 +1,142 @@
+"""Asynchronous warmup through SQS: ``{"usernames": [...]}`` messages, at most 100 users each.
+
+Publishing batches ten messages per SendMessageBatch call. Handling a received batch warms the users of every
+well-formed message in one pass, then deletes each message only once its users were written; a malformed message
+(not JSON, wrong shape, unknown users) is logged with its id and removed, or moved to the dead-letter queue when
+``ROSTER_WARMUP_DEAD_LETTER_QUEUE_URL`` is set, without holding back the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from roster import settings
+from roster.errors import RosterError, ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from roster.warmup.shard import UserCacheWarmer
+
+log = logging.getLogger("roster.warmup.messages")
+
+MAX_USERS_PER_MESSAGE = 100
+SQS_BATCH = 10  # SendMessageBatch / DeleteMessageBatch take at most ten entries
+
+
+class MalformedMessageError(RosterError):
+    """A warmup message that can never be processed as it is."""
+
+
+def sqs_client(conn_id: str = settings.SQS_CONN_ID):
+    """A boto3 SQS client for the Airflow connection ``conn_id``, through the amazon provider's hook."""
+    from airflow.providers.amazon.aws.hooks.sqs import SqsHook
+
+    return SqsHook(aws_conn_id=conn_id).get_conn()
+
+
+def warmup_queue_url() -> str:
+    return settings.required_setting("ROSTER_WARMUP_QUEUE_URL")
+
+
+def encode(usernames: Sequence[str]) -> str:
+    return orjson.dumps({"usernames": list(usernames)}).decode()
+
+
+def decode(body: str | bytes) -> list[str]:
+    """The usernames of a message body; :class:`MalformedMessageError` says what is wrong with it."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedMessageError(f"body is not JSON ({exc})") from None
+    if not isinstance(payload, dict) or set(payload) != {"usernames"}:
+        raise MalformedMessageError('body must be an object with exactly one key, "usernames"')
+    usernames = payload["usernames"]
+    if not isinstance(usernames, list) or not 1 <= len(usernames) <= MAX_USERS_PER_MESSAGE:
+        raise MalformedMessageError(f'"usernames" must be a list of 1 to {MAX_USERS_PER_MESSAGE} usernames')
+    if not all(isinstance(name, str) and name.strip() for name in usernames):
+        raise MalformedMessageError('"usernames" must hold non-empty strings only')
+    return usernames
+
+
+def publish_usernames(client, queue_url: str, pages: Iterable[Sequence[str]]) -> tuple[int, int]:
+    """Send the usernames as messages of at most 100; return ``(messages, usernames)`` sent."""
+    entries: list[dict[str, str]] = []
+    sent = users = 0
+    for page in pages:
+        for start in range(0, len(page), MAX_USERS_PER_MESSAGE):
+            chunk = page[start : start + MAX_USERS_PER_MESSAGE]
+            entries.append({"Id": str(len(entries)), "MessageBody": encode(chunk)})
+            users += len(chunk)
+            if len(entries) == SQS_BATCH:
+                sent += _send_batch(client, queue_url, entries)
+                entries = []
+    if entries:
+        sent += _send_batch(client, queue_url, entries)
+    return sent, users
+
+
+def _send_batch(client, queue_url: str, entries: list[dict[str, str]]) -> int:
+    try:
+        response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+    except Exception as exc:
+        raise ServiceUnavailableError(f"SQS queue {queue_url} refused a batch of warmup messages: {exc}") from exc
+    failed = response.get("Failed") or []
+    if failed:
+        reasons = "; ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failed[:3])
+        raise ServiceUnavailableError(f"SQS queue {queue_url} rejected {len(failed)} warmup message(s): {reasons}")
+    return len(entries)
+
+
+def handle_messages(
+    warmer: UserCacheWarmer, client, queue_url: str, messages: Sequence[dict[str, Any]], *, batch: int = 1000
+) -> dict[str, Any]:
+    """Warm the users of received SQS ``messages`` (as ``receive_message`` returns them), then delete them."""
+    good: list[tuple[dict[str, Any], list[str]]] = []
+    malformed: list[tuple[dict[str, Any], str]] = []
+    for message in messages:
+        try:
+            good.append((message, decode(message.get("Body", ""))))
+        except MalformedMessageError as exc:
+            malformed.append((message, str(exc)))
+    usernames = list(dict.fromkeys(name for _, names in good for name in names))
+    result = warmer.warm_usernames(usernames, batch=batch) if usernames else None
+    unknown = set(result.usernames_not_found) if result else set()
+    done = []
+    for message, names in good:
+        missing = [name for name in names if name in unknown]
+        if missing:
+            malformed.append((message, f"unknown user(s): {', '.join(missing[:10])}"))
+        else:
+            done.append(message)
+    dead_letter_url = settings.env_or_variable("ROSTER_WARMUP_DEAD_LETTER_QUEUE_URL")
+    for message, reason in malformed:
+        log.error("warmup message %s is malformed and is removed: %s", message.get("MessageId"), reason)
+        if dead_letter_url:
+            _send_batch(
+                client,
+                dead_letter_url,
+                [{"Id": "0", "MessageBody": message.get("Body", ""), "MessageAttributes": {
+                    "roster_error": {"DataType": "String", "StringValue": reason[:1000]}}}],
+            )  # fmt: skip
+    _delete(client, queue_url, [message for message, _ in malformed] + done)
+    summary = result.to_dict() if result else {"users_warmed": 0, "users_failed": 0, "users_without_assignments": 0}
+    summary.update(
+        messages=len(messages),
+        messages_done=len(done),
+        messages_malformed=len(malformed),
+        malformed=[{"message_id": m.get("MessageId"), "reason": reason} for m, reason in malformed],
+    )
+    return summary
+
+
+def _delete(client, queue_url: str, messages: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(messages), SQS_BATCH):
+        chunk = messages[start : start + SQS_BATCH]
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
+        response = client.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+        if response.get("Failed"):
+            # Not fatal: an undeleted message comes back after its visibility timeout and is warmed again.
+            log.warning("SQS did not delete %d warmup message(s): %s", len(response["Failed"]), response["Failed"][:3])
