@@ -35,9 +35,12 @@ with DAG(
         task_id="wait_for_messages",
         aws_conn_id=SQS_CONN_ID,
         sqs_queue=QUEUE_URL,
+        # Up to 100 messages (10,000 users) a run. Each receive waits at most a second, so all ten stay well
+        # inside the visibility timeout: a longer poll lets received messages reappear and arrive twice.
         max_messages=10,
         num_batches=10,
-        wait_time_seconds=20,
+        wait_time_seconds=1,
+        visibility_timeout=300,
         # Deleted by warm_messages once their users are written: a crash in between redelivers them.
         delete_message_on_reception=False,
         deferrable=True,

@@ -103,7 +103,9 @@ def run_script(conn: Connection, name: str) -> None:
         conn.execute(text(stmt))
 
 
-def unavailable(engine: Engine, exc: DBAPIError) -> ServiceUnavailableError:
-    """Wrap a driver error as an operator-facing message naming the connection (never its secrets)."""
-    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+def unavailable(engine: Engine, exc: Exception) -> ServiceUnavailableError:
+    """Wrap a driver error (raw, or wrapped by SQLAlchemy) as an operator-facing message naming the connection
+    (never its secrets)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    reason = (str(orig).splitlines() or [type(orig).__name__])[0]
     return ServiceUnavailableError(f"roster database {describe(engine)} failed: {reason}")

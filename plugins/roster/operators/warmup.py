@@ -137,6 +137,9 @@ class UserCacheWarmupSummaryOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         planned = list(self.planned or [])
+        if not planned:
+            # Runs after failures too (trigger rule all_done): no plan means the plan task failed.
+            raise AirflowFailException("the plan task failed, nothing was warmed: see its log")
         results = [result for result in (self.shard_results or []) if result]
         done = {result["remainder"] for result in results}
         failed_shards = sorted(shard["remainder"] for shard in planned if shard["remainder"] not in done)

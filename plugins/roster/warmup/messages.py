@@ -96,6 +96,8 @@ def handle_messages(
     """Warm the users of received SQS ``messages`` (as ``receive_message`` returns them), then delete them."""
     good: list[tuple[dict[str, Any], list[str]]] = []
     malformed: list[tuple[dict[str, Any], str]] = []
+    # SQS delivers at least once: a message received twice is handled once, deleted with its latest receipt.
+    messages = list({message.get("MessageId", id(message)): message for message in messages}.values())
     for message in messages:
         try:
             good.append((message, decode(message.get("Body", ""))))

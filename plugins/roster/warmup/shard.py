@@ -379,5 +379,6 @@ class _Guarded:
             self.conn.close()
         except DBAPIError:
             pass
-        if isinstance(exc, DBAPIError):
+        # The hot queries run on the raw DB-API cursor, so the driver's own errors arrive unwrapped too.
+        if isinstance(exc, (DBAPIError, self.engine.dialect.loaded_dbapi.Error)):
             raise unavailable(self.engine, exc) from exc

@@ -1,0 +1,39 @@
+"""Every DAG file loads, with the ids and shapes of SPEC.md, and without I/O at parse time."""
+
+from __future__ import annotations
+
+import socket
+
+import sqlalchemy
+
+from conftest import ROOT
+
+
+def test_dagbag_has_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert {"roster_user_cache_warmup", "roster_user_cache_warmup_worker"} <= set(dagbag.dag_ids)
+
+
+def test_dag_files_do_no_io_at_parse_time(monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a DAG file opened a connection while being parsed")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(sqlalchemy, "create_engine", refuse)
+    bag = DagBag(str(ROOT / "dags"))
+    assert bag.import_errors == {}
+    assert len(bag.dags) >= 2
+
+
+def test_warmup_dag_shape(dagbag):
+    dag = dagbag.dags["roster_user_cache_warmup"]
+    assert dag.max_active_runs == 1 and dag.catchup is False
+    assert set(dag.params.keys()) == {"usernames", "line_item_slugs", "batch", "modulo", "remainder", "mode"}
+    assert dag.task_dict["warm_shard"].pool == "roster_cache_warmup"
+    assert dag.task_dict["summary"].trigger_rule == "all_done"
+    worker = dagbag.dags["roster_user_cache_warmup_worker"]
+    assert worker.max_active_runs == 1
+    sensor = worker.task_dict["wait_for_messages"]
+    assert sensor.deferrable is True and sensor.delete_message_on_reception is False
