@@ -140,7 +140,10 @@ class UserCacheWarmupSummaryOperator(BaseOperator):
         if not planned:
             # Runs after failures too (trigger rule all_done): no plan means the plan task failed.
             raise AirflowFailException("the plan task failed, nothing was warmed: see its log")
-        results = [result for result in (self.shard_results or []) if result]
+        shard_results = self.shard_results or []
+        # Indexed up to len() rather than iterated: iterating a lazy XCom sequence probes one past its end, which
+        # Airflow logs as an error. Failed shards left no XCom, so they are simply absent.
+        results = [shard_results[i] for i in range(len(shard_results)) if shard_results[i]]
         done = {result["remainder"] for result in results}
         failed_shards = sorted(shard["remainder"] for shard in planned if shard["remainder"] not in done)
         keys = ("users_warmed", "users_without_assignments", "users_failed", "users_published", "messages")
