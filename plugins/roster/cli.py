@@ -151,10 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Airflow configures logging when first imported (by the connection look-up): tell it the level first.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", ("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)])
-    logging.basicConfig(
-        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    import airflow  # noqa: F401 - configures logging on import; then its handlers are pointed at stderr
+
+    for handler in logging.getLogger().handlers:
+        # stdout carries the command's result (JSON, a job id): logs and progress go to stderr.
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
+    logging.getLogger("roster").setLevel((logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)])
     try:
         return args.handler(args)
     except RosterError as exc:
