@@ -1,0 +1,94 @@
+"""docker-compose.yaml (for users with Docker; no engine runs here): everything it refers to is defined."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+REQUIRED_SERVICES = {
+    "postgres", "redis", "roster-mysql", "roster-redis", "elasticmq", "airflow-apiserver", "airflow-scheduler",
+    "airflow-dag-processor", "airflow-worker", "airflow-triggerer", "airflow-init",
+}  # fmt: skip
+# Created by airflow-init or at run time, and kept out of git.
+RUNTIME_DIRS = {"./logs", "./config"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yaml").read_text())
+
+
+def test_required_services_exist(compose):
+    assert REQUIRED_SERVICES <= set(compose["services"])
+
+
+def test_every_service_dependency_is_defined(compose):
+    services = compose["services"]
+    for name, service in services.items():
+        depends_on = service.get("depends_on", {})
+        for dependency in depends_on if isinstance(depends_on, list) else depends_on.keys():
+            assert dependency in services, f"{name} depends on undefined service {dependency}"
+
+
+def test_every_named_volume_and_bind_mount_exists(compose):
+    named = set(compose.get("volumes") or {})
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("."):
+                assert source in RUNTIME_DIRS or (ROOT / source).exists(), f"{name} mounts missing {source}"
+            else:
+                assert source in named, f"{name} uses undeclared volume {source}"
+
+
+def test_build_context_and_env_files_exist(compose):
+    for name, service in compose["services"].items():
+        build = service.get("build")
+        if build:
+            assert (ROOT / build["context"] / build["dockerfile"]).is_file(), name
+        for env_file in service.get("env_file", []):
+            path = env_file["path"] if isinstance(env_file, dict) else env_file
+            optional = isinstance(env_file, dict) and env_file.get("required") is False
+            assert optional or (ROOT / path).is_file(), f"{name} needs env file {path}"
+    # The optional .env is documented by an example holding every variable the compose file interpolates.
+    example = (ROOT / ".env.example").read_text()
+    used = set(re.findall(r"(?<!\$)\$\{(\w+)", (ROOT / "docker-compose.yaml").read_text()))
+    assert used <= set(re.findall(r"^(\w+)=", example, re.M))
+
+
+def test_roster_connections_point_at_defined_services(compose):
+    env = compose["x-airflow-common"]["environment"]
+    services = set(compose["services"])
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    for name in ("AIRFLOW_CONN_ROSTER_DB", "AIRFLOW_CONN_ROSTER_REDIS", "AIRFLOW_CONN_ROSTER_SQS"):
+        assert name in env
+    assert urlparse(env["AIRFLOW_CONN_ROSTER_DB"]).hostname == "roster-mysql"
+    assert urlparse(env["AIRFLOW_CONN_ROSTER_REDIS"]).hostname == "roster-redis"
+    endpoint = unquote(parse_qs(urlparse(env["AIRFLOW_CONN_ROSTER_SQS"]).query)["endpoint_url"][0])
+    assert urlparse(endpoint).hostname in services
+    conf = (ROOT / "docker" / "elasticmq.conf").read_text()
+    for name in ("ROSTER_WARMUP_QUEUE_URL", "ROSTER_JOBS_QUEUE_URL"):
+        url = urlparse(env[name])
+        assert url.hostname in services
+        queue = url.path.rsplit("/", 1)[-1]
+        assert re.search(rf"^\s*{re.escape(queue)}\s*\{{", conf, re.M), f"{queue} is not created by elasticmq.conf"
+
+
+def test_init_imports_the_pools_file_that_exists(compose):
+    command = "\n".join(compose["services"]["airflow-init"]["command"])
+    match = re.search(r"airflow pools import (\S+)", command)
+    assert match and match.group(1) == "/opt/airflow/include/pools.json"
+    assert (ROOT / "include" / "pools.json").is_file()
+
+
+def test_every_airflow_service_shares_the_common_environment(compose):
+    for name, service in compose["services"].items():
+        if name.startswith("airflow-") or name == "flower":
+            assert service["environment"]["AIRFLOW_CONN_ROSTER_DB"].startswith("mysql://"), name
+            assert "./plugins:/opt/airflow/plugins" in service["volumes"], name
