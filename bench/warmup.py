@@ -1,44 +1,73 @@
-"""Benchmark of the user cache warmup against the naive per-user loop, in one run on the same data.
+"""Benchmark of roster's user cache warmup against the naive per-user loop, in one run on the same data.
 
-    .venv/bin/python bench/warmup.py                 # seed 200,000 users x 5 assignments, 50 line items; compare
-    .venv/bin/python bench/warmup.py --skip-seed     # reuse the seeded database
-    .venv/bin/python bench/warmup.py --profile       # where the one-shard warmup spends its time
-    .venv/bin/python bench/warmup.py --memory        # peak RSS of one shard process: 100k vs 1M users
+    .venv/bin/python bench/warmup.py               # seed roster_bench (200,000 users x 5 assignments, 50 line
+                                                   # items), then naive loop vs one shard vs modulo 2
+    .venv/bin/python bench/warmup.py --skip-seed   # reuse roster_bench when it holds --users users
+    .venv/bin/python bench/warmup.py --profile     # cProfile of the one-shard warmup (both of its threads)
+    .venv/bin/python bench/warmup.py --memory      # peak RSS of one shard process: 100k vs 1M users
 
-The naive loop does what the upstream handler does per user: one joined query (user, assignments, line items)
-and one SET with a TTL. It runs on the first --naive-users users (it is slow); users/s is its figure. The
-project's warmup then warms all users, as one shard in one process, then as modulo 2 with both shards at once in
-two processes, as the DAG's mapped tasks run them. Needs MariaDB on 127.0.0.1:3306 (root) and Redis on :6379.
+What is compared:
+
+- naive: what the upstream PHP handler does per user, one joined query
+  (``SELECT u.*, a.*, li.* ... WHERE u.username = %s ORDER BY a.id``) and one ``SET key value EX ttl``. It is slow,
+  so it runs on the first ``--naive-users`` users (default 20,000) and its users/s is the baseline.
+- roster, one shard: ``UserCacheWarmer.warm_shard`` over ALL users, modulo 1, in one fresh process.
+- roster, modulo 2: both shards at once in two fresh processes, as the DAG's mapped tasks run them; the rate is
+  over the wall time from the earliest shard start to the latest shard finish.
+
+Both do the same work: after each roster run the bench counts the ``user.*`` keys (must equal the users in the
+database) and checks that 20 random users' documents are byte for byte what the naive code builds for them.
+
+Needs MariaDB on 127.0.0.1:3306 (root, no password; ``ROSTER_BENCH_MARIADB`` overrides) and Redis on
+127.0.0.1:6379 (db 5 by default, ``AIRFLOW_CONN_ROSTER_REDIS`` overrides). The bench flushes that Redis db.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import cProfile
+import json
+import multiprocessing
 import os
 import pstats
 import random
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from datetime import timezone
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("AIRFLOW_HOME", os.path.join(tempfile.gettempdir(), "roster-bench-airflow"))
-os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+# Settings before anything imports Airflow: it reads its configuration once, at import. A throw-away AIRFLOW_HOME
+# keeps the bench from touching a real one; the spawned shard processes inherit all of this.
+if "AIRFLOW_HOME" not in os.environ:
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="roster-bench-airflow-")
+    # Only the process that made it removes it; shard processes inherit the variable and leave it alone.
+    atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
+os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-MARIADB = os.environ.get("ROSTER_BENCH_MARIADB", "mysql://root@127.0.0.1:3306")
 os.environ.setdefault("AIRFLOW_CONN_ROSTER_REDIS", "redis://127.0.0.1:6379/?db=5")
+# Plain keys (user.<username>), so counting and spot checks need no prefix handling.
+os.environ.pop("ROSTER_CACHE_KEY_PREFIX", None)
+MARIADB = os.environ.get("ROSTER_BENCH_MARIADB", "mysql://root@127.0.0.1:3306")
 
 import orjson  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import bindparam, create_engine, text  # noqa: E402
 
-TTL = 3600
+BENCH_DB = "roster_bench"
+MEMORY_DBS = (("roster_bench_100k", 100_000), ("roster_bench_1m", 1_000_000))
+SPOT_CHECKS = 20
+ONE_SHARD_MIN, MODULO_2_MIN, RSS_RATIO_MAX = 12.0, 18.0, 1.5
+# Upper bounds so that no step can hang the bench: a shard of 1M users takes well under a minute here.
+SHARD_TIMEOUT = 1200
+BARRIER_TIMEOUT = 300
+
 NAIVE_QUERY = """
-SELECT u.id, u.username, u.group_id, u.roles,
-       a.id, a.state, a.attempts_count, a.updated_at,
-       li.id, li.uri, li.label, li.slug, li.is_active, li.start_at, li.end_at, li.max_attempts
+SELECT u.*, a.*, li.*
 FROM users u
 LEFT JOIN assignments a ON a.user_id = u.id
 LEFT JOIN line_items li ON li.id = a.line_item_id
@@ -47,23 +76,29 @@ ORDER BY a.id
 """
 
 
+# -- database set-up ----------------------------------------------------------------------------------------------
+
+
 def use_database(name: str) -> None:
+    """Create ``name`` if missing and point the ``roster_db`` connection at it (for this process and its children)."""
     admin = create_engine(MARIADB + "/")
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
-    admin.dispose()
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+    finally:
+        admin.dispose()
     os.environ["AIRFLOW_CONN_ROSTER_DB"] = f"{MARIADB}/{name}"
 
 
-def user_count() -> int:
+def scalar(sql: str, default: Any = None, **params: Any) -> Any:
     from roster.db import engine_for
 
     engine = engine_for()
     try:
         with engine.connect() as conn:
-            return conn.execute(text("SELECT COUNT(*) FROM users")).scalar_one()
-    except Exception:
-        return 0
+            return conn.execute(text(sql), params).scalar_one()
+    except Exception:  # a fresh database has no tables yet
+        return default
     finally:
         engine.dispose()
 
@@ -79,168 +114,402 @@ def seed_database(users: int, assignments_per_user: int, line_items: int) -> dic
         engine.dispose()
 
 
-def _iso(value):
-    return value.replace(tzinfo=timezone.utc).isoformat() if value is not None else None
-
-
-def naive_document(rows) -> bytes:
-    user_id, username, group_id, roles = rows[0][:4]
-    assignments = [
-        {
-            "id": r[4], "state": r[5], "attemptsCount": r[6], "updatedAt": _iso(r[7]),
-            "lineItem": {"id": r[8], "uri": r[9], "label": r[10], "slug": r[11], "isActive": bool(r[12]),
-                         "startDateTime": _iso(r[13]), "endDateTime": _iso(r[14]), "maxAttempts": r[15]},
-        }  # fmt: skip
-        for r in rows
-        if r[4] is not None
-    ]
-    return orjson.dumps(
-        {"id": user_id, "username": username, "groupId": group_id, "roles": orjson.loads(roles), "assignments": assignments}
+def ensure_seeded(database: str, users: int, assignments_per_user: int, line_items: int, *, reuse: bool) -> None:
+    use_database(database)
+    present = scalar("SELECT COUNT(*) FROM users", default=0)
+    if reuse and present == users:
+        print(f"{database}: reusing {present:,} seeded users")
+        return
+    seeded = seed_database(users, assignments_per_user, line_items)
+    print(
+        f"{database}: seeded {seeded['users']:,} users, {seeded['assignments']:,} assignments, "
+        f"{seeded['line_items']} line items in {seeded['seconds']:.1f} s"
     )
 
 
-def naive_loop(usernames: list[str], redis_client) -> float:
-    """One joined query and one SET per user; returns users/s."""
+# -- the naive loop -----------------------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    # The roster tables store UTC datetimes; SPEC wants ISO 8601 with the offset.
+    return value.replace(tzinfo=timezone.utc).isoformat() if value is not None else None
+
+
+class NaiveWarmer:
+    """The upstream handler's way: per user, one joined query and one SET with a TTL.
+
+    It builds the document from the joined rows on its own (not with roster.warmup.documents), so the spot checks
+    compare two independent implementations of SPEC's "Cache format".
+    """
+
+    def __init__(self, redis_client) -> None:
+        from roster import settings
+        from roster.db import engine_for
+
+        self.redis = redis_client
+        self.ttl = settings.user_ttl()
+        self.engine = engine_for()
+        self.raw = self.engine.raw_connection()
+        self.cursor = self.raw.cursor()
+        # u.*, a.*, li.* come back as one flat row: find where each table's columns start, by name.
+        offsets, start = {}, 0
+        for table in ("users", "assignments", "line_items"):
+            self.cursor.execute(f"SELECT * FROM {table} LIMIT 0")
+            names = [column[0] for column in self.cursor.description]
+            offsets[table] = {name: start + i for i, name in enumerate(names)}
+            start += len(names)
+        self.u, self.a, self.li = offsets["users"], offsets["assignments"], offsets["line_items"]
+
+    def document(self, username: str) -> bytes | None:
+        self.cursor.execute(NAIVE_QUERY, (username,))
+        rows = self.cursor.fetchall()
+        if not rows:
+            return None
+        u, a, li = self.u, self.a, self.li
+        first = rows[0]
+        return orjson.dumps(
+            {
+                "id": first[u["id"]],
+                "username": first[u["username"]],
+                "groupId": first[u["group_id"]],
+                "roles": orjson.loads(first[u["roles"]]),
+                "assignments": [
+                    {
+                        "id": row[a["id"]],
+                        "state": row[a["state"]],
+                        "attemptsCount": row[a["attempts_count"]],
+                        "updatedAt": _iso(row[a["updated_at"]]),
+                        "lineItem": {
+                            "id": row[li["id"]],
+                            "uri": row[li["uri"]],
+                            "label": row[li["label"]],
+                            "slug": row[li["slug"]],
+                            "isActive": bool(row[li["is_active"]]),
+                            "startDateTime": _iso(row[li["start_at"]]),
+                            "endDateTime": _iso(row[li["end_at"]]),
+                            "maxAttempts": row[li["max_attempts"]],
+                        },
+                    }
+                    for row in rows
+                    if row[a["id"]] is not None  # LEFT JOIN: a user without assignments gives one all-NULL row
+                ],
+            }
+        )
+
+    def warm(self, usernames: list[str]) -> tuple[int, float]:
+        """Warm ``usernames`` one by one; returns (users warmed, seconds)."""
+        started = time.perf_counter()
+        warmed = 0
+        for username in usernames:
+            document = self.document(username)
+            if document is not None:
+                self.redis.set(f"user.{username}", document, ex=self.ttl)
+                warmed += 1
+        return warmed, time.perf_counter() - started
+
+    def close(self) -> None:
+        self.cursor.close()
+        self.raw.close()
+        self.engine.dispose()
+
+
+# -- roster's warmup, one process per shard -----------------------------------------------------------------------
+
+
+def plan(modulo: int, batch: int) -> list[dict[str, int]]:
+    """The DAG's plan task: shard sizes, passed to each shard as ``users_total``."""
     from roster.db import engine_for
+    from roster.warmup import UserCacheWarmer, WarmupOptions
 
     engine = engine_for()
-    raw = engine.raw_connection()
-    cursor = raw.cursor()
-    started = time.perf_counter()
-    for username in usernames:
-        cursor.execute(NAIVE_QUERY, (username,))
-        redis_client.set(f"user.{username}", naive_document(cursor.fetchall()), ex=TTL)
-    seconds = time.perf_counter() - started
-    cursor.close()
-    raw.close()
-    engine.dispose()
-    return len(usernames) / seconds
+    try:
+        return UserCacheWarmer(engine, None).plan(WarmupOptions.from_params({"modulo": modulo, "batch": batch}))
+    finally:
+        engine.dispose()
 
 
-def warm_one_shard(job) -> tuple[int, float, float]:
-    """Run in its own process, as a mapped task would: (users warmed, started_at, finished_at)."""
-    modulo, remainder = job
-    from roster.db import engine_for
-    from roster.warmup import UserCacheWarmer, WarmupOptions, redis_for
+def shard_process(modulo: int, remainder: int, users_total: int, batch: int, barrier, results) -> None:
+    """One mapped warm task: its own engine and Redis client, then warm_shard. Runs in a spawned process.
 
-    engine = engine_for()
-    warmer = UserCacheWarmer(engine, redis_for())
-    result = warmer.warm_shard(WarmupOptions(modulo=modulo), remainder)
-    engine.dispose()
-    return result.users_warmed, result.started_at, result.started_at + result.seconds
+    The barrier makes the shards start together once every process has imported Airflow and connected, so the
+    measured wall time is the warming, not the staggered start-up of fresh interpreters.
+    """
+    try:
+        from roster.db import engine_for
+        from roster.warmup import UserCacheWarmer, WarmupOptions, redis_for
+
+        engine = engine_for()
+        warmer = UserCacheWarmer(engine, redis_for())
+        options = WarmupOptions.from_params({"modulo": modulo, "batch": batch})
+        warmer.writer.ping()
+        barrier.wait(BARRIER_TIMEOUT)
+        result = warmer.warm_shard(options, remainder, users_total=users_total)
+        engine.dispose()
+        results.put(
+            {
+                "remainder": remainder,
+                "users_warmed": result.users_warmed,
+                "users_failed": result.users_failed,
+                "users_without_assignments": result.users_without_assignments,
+                "errors": result.errors,
+                "started_at": result.started_at,
+                "finished_at": result.started_at + result.seconds,
+                "seconds": result.seconds,
+            }
+        )
+    except BaseException as exc:  # report it: the parent waits for one message per shard
+        results.put({"remainder": remainder, "error": f"{type(exc).__name__}: {exc}"})
+        raise
 
 
-def project_warmup(modulo: int) -> tuple[int, float]:
-    """Every shard at once, one process each; returns (users warmed, users/s over the wall time)."""
-    with ProcessPoolExecutor(max_workers=modulo) as pool:
-        results = list(pool.map(warm_one_shard, [(modulo, r) for r in range(modulo)]))
-    users = sum(r[0] for r in results)
-    wall = max(r[2] for r in results) - min(r[1] for r in results)
-    return users, users / wall
+def roster_warmup(modulo: int, batch: int) -> dict[str, Any]:
+    """Every shard of ``modulo`` at once, each in its own fresh process; totals and users/s over the wall time."""
+    shards = plan(modulo, batch)
+    # spawn, not fork: each shard starts as a clean interpreter, as a task process does, and inherits no
+    # connections or threads of this one.
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(shards))
+    results = context.Queue()
+    processes = [
+        context.Process(
+            target=shard_process,
+            args=(modulo, shard["remainder"], shard["users"], batch, barrier, results),
+            name=f"shard-{shard['remainder']}",
+        )
+        for shard in shards
+    ]
+    for process in processes:
+        process.start()
+    try:
+        reports = [results.get(timeout=SHARD_TIMEOUT) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=10)
+    failed = [report["error"] for report in reports if "error" in report]
+    if failed:
+        raise SystemExit(f"a shard process failed: {failed[0]}")
+    wall = max(r["finished_at"] for r in reports) - min(r["started_at"] for r in reports)
+    users = sum(r["users_warmed"] for r in reports)
+    return {
+        "users_warmed": users,
+        "users_failed": sum(r["users_failed"] for r in reports),
+        "users_without_assignments": sum(r["users_without_assignments"] for r in reports),
+        "errors": [e for r in reports for e in r["errors"]][:5],
+        "wall": wall,
+        "users_per_second": users / wall,
+        "shards": sorted(reports, key=lambda r: r["remainder"]),
+    }
 
 
-def sample_usernames(limit: int) -> list[str]:
-    from roster.db import engine_for
-
-    engine = engine_for()
-    with engine.connect() as conn:
-        names = [row[0] for row in conn.execute(text("SELECT username FROM users ORDER BY id LIMIT :n"), {"n": limit})]
-    engine.dispose()
-    return names
+def count_keys(redis_client, pattern: str) -> int:
+    # SCAN walks the keyspace once and ends: bounded by the number of keys.
+    return sum(1 for _ in redis_client.scan_iter(pattern, count=10_000))
 
 
-def compare(args) -> None:
+def spot_check(redis_client, expected: dict[str, bytes]) -> tuple[int, int, list[str]]:
+    """(identical bytes, equal as JSON, usernames that differ or lack a TTL) for the sampled users."""
+    identical = equal = 0
+    bad = []
+    for username, document in expected.items():
+        key = f"user.{username}"
+        cached = redis_client.get(key)
+        ttl = redis_client.ttl(key)
+        if cached == document:
+            identical += 1
+        if cached is not None and orjson.loads(cached) == orjson.loads(document):
+            equal += 1
+        else:
+            bad.append(username)
+        if ttl <= 0 and username not in bad:
+            bad.append(f"{username} (no TTL)")
+    return identical, equal, bad
+
+
+# -- modes --------------------------------------------------------------------------------------------------------
+
+
+def compare(args: argparse.Namespace) -> None:
     from roster.warmup import redis_for
 
-    use_database("roster_bench")
-    if not args.skip_seed or user_count() != args.users:
-        seeded = seed_database(args.users, args.assignments_per_user, args.line_items)
-        print(f"seeded {seeded['users']:,} users, {seeded['assignments']:,} assignments, "
-              f"{seeded['line_items']} line items in {seeded['seconds']:.1f} s")  # fmt: skip
-    users = user_count()
+    ensure_seeded(BENCH_DB, args.users, args.assignments_per_user, args.line_items, reuse=args.skip_seed)
+    users_in_db = scalar("SELECT COUNT(*) FROM users")
     redis_client = redis_for()
+    naive = NaiveWarmer(redis_client)
+    try:
+        # (a) the naive loop, on the first --naive-users users.
+        with naive.engine.connect() as conn:
+            first_users = text("SELECT username FROM users ORDER BY id LIMIT :n")
+            sample = [row[0] for row in conn.execute(first_users, {"n": args.naive_users})]
+        redis_client.flushdb()
+        naive_warmed, naive_seconds = naive.warm(sample)
+        naive_rate = naive_warmed / naive_seconds
+        naive.raw.rollback()  # a fresh snapshot for the reference documents below
+        # Reference documents for the spot checks, built by the naive code (untimed) for users drawn from ALL
+        # users, so both shards, users without assignments and non-ASCII names are covered.
+        with naive.engine.connect() as conn:
+            max_id = conn.execute(text("SELECT MAX(id) FROM users")).scalar_one()
+            ids = random.Random(args.seed).sample(range(1, max_id + 1), min(SPOT_CHECKS, max_id))
+            query = text("SELECT username FROM users WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+            names = [row[0] for row in conn.execute(query, {"ids": ids})]
+        expected = {name: naive.document(name) for name in names}
+    finally:
+        naive.close()
 
+    # (b) roster's warmup of all users: one shard, then modulo 2; the Redis db is emptied before each run.
+    runs = {}
+    for modulo in (1, 2):
+        redis_client.flushdb()
+        run = roster_warmup(modulo, args.batch)
+        run["user_keys"] = count_keys(redis_client, "user.*")
+        run["line_item_keys"] = count_keys(redis_client, "lineItem.*")
+        run["identical"], run["equal"], run["bad"] = spot_check(redis_client, expected)
+        runs[modulo] = run
     redis_client.flushdb()
-    sample = sample_usernames(args.naive_users)
-    naive = naive_loop(sample, redis_client)
-    naive_docs = {name: orjson.loads(redis_client.get(f"user.{name}")) for name in random.Random(7).sample(sample, 20)}
 
-    redis_client.flushdb()
-    warmed_1, one_shard = project_warmup(1)
-    count_1 = sum(1 for _ in redis_client.scan_iter("user.*", count=10_000))
-    same = all(orjson.loads(redis_client.get(f"user.{name}")) == doc for name, doc in naive_docs.items())
+    one, two = runs[1], runs[2]
+    print(f"\nusers in {BENCH_DB}: {users_in_db:,}; naive loop on the first {naive_warmed:,} "
+          f"({naive_seconds:.1f} s); roster warms all {users_in_db:,}, batch {args.batch}\n")  # fmt: skip
+    rows = [
+        ("naive: 1 joined query + 1 SET per user", naive_rate, naive_warmed, naive_seconds),
+        ("roster: one shard (1 process)", one["users_per_second"], one["users_warmed"], one["wall"]),
+        ("roster: modulo 2 (2 processes at once)", two["users_per_second"], two["users_warmed"], two["wall"]),
+    ]
+    print(f"{'run':<42}{'users':>10}{'seconds':>9}{'users/s':>11}{'vs naive':>10}")
+    for label, rate, users, seconds in rows:
+        print(f"{label:<42}{users:>10,}{seconds:>9.2f}{rate:>11,.0f}{rate / naive_rate:>9.1f}x")
+    for shard in two["shards"]:
+        print(f"  modulo 2, shard {shard['remainder']}: {shard['users_warmed']:,} users in {shard['seconds']:.2f} s "
+              f"({shard['users_warmed'] / shard['seconds']:,.0f} users/s)")  # fmt: skip
 
-    redis_client.flushdb()
-    warmed_2, modulo_2 = project_warmup(2)
-    count_2 = sum(1 for _ in redis_client.scan_iter("user.*", count=10_000))
+    print()
+    same_work = True
+    for modulo, run in runs.items():
+        keys_ok = run["user_keys"] == users_in_db and run["users_failed"] == 0
+        docs_ok = run["equal"] == len(expected) and not run["bad"]
+        same_work = same_work and keys_ok and docs_ok
+        verdict = "OK" if keys_ok and docs_ok else f"MISMATCH {', '.join(run['bad'][:5])} {'; '.join(run['errors'])}"
+        print(
+            f"check modulo {modulo}: {run['user_keys']:,} user.* keys for {users_in_db:,} users "
+            f"({run['users_without_assignments']:,} without assignments, {run['users_failed']} failed), "
+            f"{run['line_item_keys']} lineItem.* keys; {run['identical']}/{len(expected)} sampled documents "
+            f"byte-identical to the naive loop's, {run['equal']}/{len(expected)} equal as JSON: "
+            f"{verdict}"
+        )
+    ratio_1, ratio_2 = one["users_per_second"] / naive_rate, two["users_per_second"] / naive_rate
+    verdicts = [
+        f"one shard {ratio_1:.1f}x >= {ONE_SHARD_MIN:g}x: {'PASS' if ratio_1 >= ONE_SHARD_MIN else 'FAIL'}",
+        f"modulo 2 {ratio_2:.1f}x >= {MODULO_2_MIN:g}x: {'PASS' if ratio_2 >= MODULO_2_MIN else 'FAIL'}",
+        f"same work: {'PASS' if same_work else 'FAIL'}",
+    ]
+    print(f"\nacceptance: {'; '.join(verdicts)}")
 
-    print(f"\nusers in the database: {users:,}; naive loop on the first {len(sample):,}\n")
-    print(f"{'run':<34}{'users/s':>12}{'vs naive':>10}")
-    print(f"{'naive: 1 query + 1 SET per user':<34}{naive:>12,.0f}{1:>9.1f}x")
-    print(f"{'roster: one shard':<34}{one_shard:>12,.0f}{one_shard / naive:>9.1f}x")
-    print(f"{'roster: modulo 2 (2 processes)':<34}{modulo_2:>12,.0f}{modulo_2 / naive:>9.1f}x")
-    print(f"\nkeys written: one shard {count_1:,} (warmed {warmed_1:,}), modulo 2 {count_2:,} (warmed {warmed_2:,});"
-          f" 20 sampled documents identical to the naive loop's: {same}")  # fmt: skip
-    ok = one_shard / naive >= 12 and modulo_2 / naive >= 18 and count_1 == count_2 == users and same
-    print(f"acceptance (one shard >= 12x, modulo 2 >= 18x, all users, same documents): {'PASS' if ok else 'FAIL'}")
-    redis_client.flushdb()
 
-
-def profile(args) -> None:
+def profile(args: argparse.Namespace) -> None:
     from roster.db import engine_for
     from roster.warmup import UserCacheWarmer, WarmupOptions, redis_for
 
-    use_database("roster_bench")
-    if user_count() == 0:
-        seed_database(args.users, args.assignments_per_user, args.line_items)
+    ensure_seeded(BENCH_DB, args.users, args.assignments_per_user, args.line_items, reuse=True)
+    engine = engine_for()
+    redis_client = redis_for()
+    redis_client.flushdb()
+    warmer = UserCacheWarmer(engine, redis_client)
+    options = WarmupOptions.from_params({"modulo": 1, "batch": args.batch})
+    users_total = warmer.plan(options)[0]["users"]
+    # cProfile sees only the thread it runs in, and warm_shard writes to Redis on a helper thread: profile that
+    # thread's work with a second profiler (an instance attribute shadows the method; roster's code is unchanged).
+    writer_profile = cProfile.Profile()
+    write_users = warmer._write_users
+    warmer._write_users = lambda *a: writer_profile.runcall(write_users, *a)  # type: ignore[method-assign]
+    main_profile = cProfile.Profile()
+    result = main_profile.runcall(warmer.warm_shard, options, 0, users_total=users_total)
+    engine.dispose()
+    redis_client.flushdb()
+    print(f"\nprofiled one shard: {result.users_warmed:,} users in {result.seconds:.2f} s "
+          f"({result.users_per_second:,.0f} users/s under cProfile)\n")  # fmt: skip
+    print("== both threads (main: read + build; writer: Redis), top 15 by tottime")
+    stats = pstats.Stats(main_profile).add(writer_profile)
+    stats.sort_stats("tottime").print_stats(15)
+    print("== writer thread alone, top 8 by tottime")
+    pstats.Stats(writer_profile).sort_stats("tottime").print_stats(8)
+
+
+def memory_child(database: str, batch: int) -> None:
+    """Warm every user of ``database`` as one shard (modulo 1) and print the process's RSS figures as JSON."""
+    from roster.db import engine_for
+    from roster.warmup import UserCacheWarmer, WarmupOptions, redis_for
+
+    use_database(database)
     engine = engine_for()
     warmer = UserCacheWarmer(engine, redis_for())
-    profiler = cProfile.Profile()
-    profiler.runcall(warmer.warm_shard, WarmupOptions(modulo=1), 0)
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    options = WarmupOptions.from_params({"modulo": 1, "batch": batch})
+    users_total = warmer.plan(options)[0]["users"]
+    warmer.writer.ping()
+    # Everything a task process holds before its first page (Airflow, drivers, connections): the base line.
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = warmer.warm_shard(options, 0, users_total=users_total)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    engine.dispose()
+    print(json.dumps({"users": result.users_warmed, "failed": result.users_failed, "seconds": result.seconds,
+                      "rss_before_kib": before, "rss_peak_kib": peak}))  # fmt: skip
 
 
-def peak_rss_of_shard(database: str) -> tuple[int, float]:
-    """Warm every user of ``database`` as one shard in a fresh process; its (users, peak RSS in MiB)."""
-    env = dict(os.environ, AIRFLOW_CONN_ROSTER_DB=f"{MARIADB}/{database}")
-    code = "import sys; sys.path.insert(0, 'bench'); import warmup; print(warmup.warm_one_shard((1, 0))[0])"
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise SystemExit(f"the shard process for {database} failed")
-    return int(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024
-
-
-def memory(args) -> None:
+def memory(args: argparse.Namespace) -> None:
     from roster.warmup import redis_for
 
+    # Two databases from the same deterministic seeder: roster_bench_100k holds exactly the first 100k users of
+    # roster_bench_1m, and both shards run the same code path (modulo 1, keyset pages over all users).
+    for database, users in MEMORY_DBS:
+        ensure_seeded(database, users, args.assignments_per_user, args.line_items, reuse=True)
+    redis_client = redis_for()
     rows = []
-    for database, users in (("roster_bench_100k", 100_000), ("roster_bench_1m", 1_000_000)):
-        use_database(database)
-        if user_count() != users:
-            seeded = seed_database(users, args.assignments_per_user, args.line_items)
-            print(f"seeded {database}: {seeded['users']:,} users in {seeded['seconds']:.1f} s")
-        redis_for().flushdb()
-        rows.append((database, *peak_rss_of_shard(database)))
-    redis_for().flushdb()
-    for database, users, rss in rows:
-        print(f"{database:<20}{users:>12,} users   peak RSS {rss:8.1f} MiB")
-    ratio = rows[1][2] / rows[0][2]
-    print(f"1M / 100k peak RSS: {ratio:.2f} (acceptance <= 1.5: {'PASS' if ratio <= 1.5 else 'FAIL'})")
+    for database, _ in MEMORY_DBS:
+        redis_client.flushdb()
+        script = str(Path(__file__).resolve())
+        command = [sys.executable, script, "--memory-child", database, "--batch", str(args.batch)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=SHARD_TIMEOUT, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"the shard process for {database} failed:\n{done.stderr[-2000:]}")
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        # Cross-check: RUSAGE_CHILDREN is the largest peak of the children reaped so far (100k runs first).
+        report["children_max_kib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        rows.append((database, report))
+    redis_client.flushdb()
+
+    mib = 1024
+    print(f"\n{'database':<20}{'users':>11}{'seconds':>9}{'RSS before warming':>20}{'peak RSS':>11}{'growth':>9}"
+          f"{'RUSAGE_CHILDREN max':>21}")  # fmt: skip
+    for database, r in rows:
+        print(f"{database:<20}{r['users']:>11,}{r['seconds']:>9.1f}{r['rss_before_kib'] / mib:>16.1f} MiB"
+              f"{r['rss_peak_kib'] / mib:>7.1f} MiB{(r['rss_peak_kib'] - r['rss_before_kib']) / mib:>5.1f} MiB"
+              f"{r['children_max_kib'] / mib:>17.1f} MiB")  # fmt: skip
+    small, large = rows[0][1], rows[1][1]
+    ratio = large["rss_peak_kib"] / small["rss_peak_kib"]
+    growth_small = small["rss_peak_kib"] - small["rss_before_kib"]
+    growth_large = large["rss_peak_kib"] - large["rss_before_kib"]
+    verdict = "PASS" if ratio <= RSS_RATIO_MAX else "FAIL"
+    print(f"\npeak RSS 1M / 100k: {ratio:.3f} (acceptance <= {RSS_RATIO_MAX}: {verdict}); growth while warming: "
+          f"{growth_small / mib:.1f} MiB for 100k, {growth_large / mib:.1f} MiB for 1M")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=200_000)
+    parser.add_argument("--users", type=int, default=200_000, help="users to seed in roster_bench (200,000)")
     parser.add_argument("--assignments-per-user", type=int, default=5)
     parser.add_argument("--line-items", type=int, default=50)
-    parser.add_argument("--naive-users", type=int, default=20_000)
-    parser.add_argument("--skip-seed", action="store_true", help="reuse roster_bench when it has --users users")
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--naive-users", type=int, default=20_000, help="users the naive loop warms (20,000)")
+    parser.add_argument("--skip-seed", action="store_true", help="reuse roster_bench when it holds --users users")
+    parser.add_argument("--batch", type=int, default=1000, help="warmup page size (the DAG's default, 1000)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed of the spot-checked users")
+    parser.add_argument("--profile", action="store_true", help="cProfile the one-shard warmup")
+    parser.add_argument("--memory", action="store_true", help="peak RSS of one shard: 100k vs 1M users")
+    parser.add_argument("--memory-child", metavar="DATABASE", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.profile:
+    if args.memory_child:
+        memory_child(args.memory_child, args.batch)
+    elif args.profile:
         profile(args)
     elif args.memory:
         memory(args)
