@@ -1,0 +1,12 @@
+"""roster.jobs: a database-backed background job queue (the ``background_job`` table), usable without Airflow."""
+
+from __future__ import annotations
+
+from roster.jobs.errors import DieError, PermanentError, SkipJob, UnknownCallbackError, WaitingError
+from roster.jobs.queue import Job, JobQueue
+from roster.jobs.registry import job
+from roster.jobs.states import State
+
+__all__ = [
+    "DieError", "Job", "JobQueue", "PermanentError", "SkipJob", "State", "UnknownCallbackError", "WaitingError", "job",
+]  # fmt: skip

@@ -1,0 +1,85 @@
+"""Brokers tell consumers which jobs to claim; the table stays the truth. SqsBroker sends ``{"id": N}`` messages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import orjson
+
+from roster import settings
+from roster.errors import RosterError, ServiceUnavailableError
+
+log = logging.getLogger("roster.jobs.broker")
+
+
+class Broker(Protocol):
+    def send(self, ids: Sequence[int]) -> None: ...
+
+
+class MalformedJobMessageError(RosterError):
+    """A broker message that names no job."""
+
+
+def decode_job_id(body: str | bytes) -> int:
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise MalformedJobMessageError("body is not JSON") from None
+    if isinstance(payload, dict) and set(payload) == {"id"}:
+        payload = payload["id"]
+    if isinstance(payload, bool) or not isinstance(payload, int) or payload <= 0:
+        raise MalformedJobMessageError('body must be {"id": <positive job id>}')
+    return payload
+
+
+class SqsBroker:
+    """Job ids to an SQS queue, ten per SendMessageBatch call.
+
+    :param queue_url: the queue (``ROSTER_JOBS_QUEUE_URL``)
+    :param client: a boto3 SQS client; by default the amazon provider's hook for ``aws_conn_id``
+    """
+
+    def __init__(self, queue_url: str, *, client: Any = None, aws_conn_id: str = settings.SQS_CONN_ID) -> None:
+        self.queue_url = queue_url
+        self._client = client
+        self.aws_conn_id = aws_conn_id
+
+    @property
+    def client(self):
+        if self._client is None:
+            from airflow.providers.amazon.aws.hooks.sqs import SqsHook
+
+            self._client = SqsHook(aws_conn_id=self.aws_conn_id).get_conn()
+        return self._client
+
+    def send(self, ids: Sequence[int]) -> None:
+        for start in range(0, len(ids), 10):
+            entries = [{"Id": str(i), "MessageBody": orjson.dumps({"id": job_id}).decode()}
+                       for i, job_id in enumerate(ids[start : start + 10])]  # fmt: skip
+            try:
+                response = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            except Exception as exc:
+                raise ServiceUnavailableError(f"SQS queue {self.queue_url} refused job ids: {exc}") from exc
+            if response.get("Failed"):
+                raise ServiceUnavailableError(f"SQS queue {self.queue_url} rejected {len(response['Failed'])} job id(s)")
+
+
+def handle_job_messages(queue, client, queue_url: str, messages: Sequence[dict], **process_kwargs) -> dict:
+    """Claim and run the jobs named by received broker messages; delete each message once its job was claimed or
+    is found already taken (a duplicate delivery claims nothing). Malformed messages are logged and deleted."""
+    ids: dict[int, dict] = {}
+    malformed = []
+    for message in messages:
+        try:
+            ids[decode_job_id(message.get("Body", ""))] = message
+        except MalformedJobMessageError as exc:
+            log.error("job message %s is malformed and is removed: %s", message.get("MessageId"), exc)
+            malformed.append(message)
+    summary = queue.process(job_ids=list(ids), **process_kwargs) if ids else {"claimed": 0}
+    done = list(ids.values()) + malformed
+    for start in range(0, len(done), 10):
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])]
+        client.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+    return {**summary, "messages": len(messages), "messages_malformed": len(malformed)}

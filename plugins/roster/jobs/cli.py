@@ -1,0 +1,160 @@
+"""``roster jobs ...``: publish, process, stats, update-schema, clear-finished, failed show|retry|remove,
+stop-consumers. Wired into the main CLI by :func:`add_jobs_subcommands`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import orjson
+
+from roster.errors import InvalidOptionError
+
+
+def _queue(args):
+    from roster.jobs.broker import SqsBroker
+    from roster.jobs.queue import JobQueue
+    from roster.settings import env_or_variable
+
+    url = env_or_variable("ROSTER_JOBS_QUEUE_URL")
+    broker = SqsBroker(url, aws_conn_id=args.sqs_conn_id) if url else None
+    return JobQueue.from_conn_id(args.db_conn_id, queue=args.queue, broker=broker)
+
+
+def _print(data) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+
+
+def _ids(values: list[str], all_flag: bool) -> list[int] | None:
+    if all_flag:
+        return None
+    ids = []
+    for value in values:
+        for part in value.split(","):
+            if part.strip():
+                if not part.strip().isdigit():
+                    raise InvalidOptionError(f"job id {part.strip()!r} is not a number")
+                ids.append(int(part))
+    if not ids:
+        raise InvalidOptionError("give job ids (1,2,3) or --all")
+    return ids
+
+
+def cmd_publish(args) -> int:
+    try:
+        parameters = orjson.loads(args.params) if args.params else {}
+    except orjson.JSONDecodeError as exc:
+        raise InvalidOptionError(f"--params is not JSON: {exc}") from None
+    job_id = _queue(args).publish(
+        args.callback, parameters, serial_group=args.serial_group, identifier=args.identifier, unique=args.unique,
+        priority=args.priority, delay=args.delay, queue=args.queue,
+    )  # fmt: skip
+    print(job_id)
+    return 0
+
+
+def cmd_process(args) -> int:
+    summary = _queue(args).process(
+        priorities=args.priorities, limit=args.limit, time_limit=args.time_limit, memory_limit=args.memory_limit,
+        batch=args.batch, worker=args.worker, handle_signals=True,
+    )  # fmt: skip
+    _print(summary)
+    return 0
+
+
+def cmd_stats(args) -> int:
+    stats = _queue(args).stats()
+    if args.json:
+        _print(stats)
+        return 0
+    for queue, states in sorted(stats["queues"].items()):
+        print(f"queue {queue}: " + ", ".join(f"{state} {count}" for state, count in sorted(states.items())))
+    print("ready per lane: " + ", ".join(f"{lane} {n}" for lane, n in stats["ready_per_lane"].items()))
+    print(f"oldest ready job: {stats['oldest_ready_age_seconds']} s")
+    return 0
+
+
+def cmd_update_schema(args) -> int:
+    added = _queue(args).update_schema()
+    print("schema up to date" + (f"; added {', '.join(added)}" if added else ""))
+    return 0
+
+
+def cmd_clear_finished(args) -> int:
+    print(_queue(args).clear_finished(args.days))
+    return 0
+
+
+def cmd_failed(args) -> int:
+    queue = _queue(args)
+    if args.action == "show":
+        _print(queue.failed(_ids(args.ids, False) if args.ids else None))
+    elif args.action == "retry":
+        print(queue.retry(_ids(args.ids, args.all)))
+    else:
+        print(queue.remove(_ids(args.ids, args.all)))
+    return 0
+
+
+def cmd_stop_consumers(args) -> int:
+    _queue(args).stop_consumers()
+    print("consumers running now will stop after their current job")
+    return 0
+
+
+def _number(kind):
+    def convert(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        if number < 0:
+            raise argparse.ArgumentTypeError(f"{value} must not be negative")
+        return number
+
+    return convert
+
+
+def add_jobs_subcommands(commands) -> None:
+    jobs = commands.add_parser("jobs", help="the background job queue")
+    jobs.add_argument("--queue", default="default", help="queue name (default: default)")
+    sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND")
+
+    publish = sub.add_parser("publish", help="publish a job; prints its id")
+    publish.add_argument("callback")
+    publish.add_argument("--params", help="JSON object of the callback's keyword arguments")
+    publish.add_argument("--serial-group")
+    publish.add_argument("--identifier")
+    publish.add_argument("--unique", action="store_true")
+    publish.add_argument("--priority", type=int)
+    publish.add_argument("--delay", type=_number(float), help="seconds before it may run")
+    publish.set_defaults(handler=cmd_publish)
+
+    process = sub.add_parser("process", help="run jobs until the lane is empty or a limit is reached")
+    process.add_argument("-p", "--priorities", help="lane: 10, 20-40, 25-, -20")
+    process.add_argument("--limit", type=_number(int))
+    process.add_argument("--time-limit", type=_number(float), help="seconds")
+    process.add_argument("--memory-limit", type=_number(float), help="MB of resident memory")
+    process.add_argument("--batch", type=_number(int), default=10, help="jobs per claim (default 10)")
+    process.add_argument("--worker", help="recorded on each job (default: none)")
+    process.set_defaults(handler=cmd_process)
+
+    stats = sub.add_parser("stats", help="counts per queue, state and lane")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=cmd_stats)
+
+    sub.add_parser("update-schema", help="create or upgrade the job table").set_defaults(handler=cmd_update_schema)
+
+    clear = sub.add_parser("clear-finished", help="delete finished jobs older than DAYS (default 14)")
+    clear.add_argument("days", nargs="?", type=_number(float), default=14)
+    clear.set_defaults(handler=cmd_clear_finished)
+
+    failed = sub.add_parser("failed", help="permanently failed jobs: show, retry, remove")
+    failed.add_argument("action", choices=("show", "retry", "remove"))
+    failed.add_argument("ids", nargs="*", help="job ids (comma or space separated)")
+    failed.add_argument("--all", action="store_true", help="every failed job (retry, remove)")
+    failed.set_defaults(handler=cmd_failed)
+
+    sub.add_parser("stop-consumers", help="ask running consumers to stop after their current job").set_defaults(
+        handler=cmd_stop_consumers
+    )

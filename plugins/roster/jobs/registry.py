@@ -1,0 +1,70 @@
+"""Job callbacks by name: ``@job("send_email", priority=10)`` in a module listed by ``ROSTER_JOB_MODULES``."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from roster.jobs.errors import UnknownCallbackError
+
+DEFAULT_PRIORITY = 100
+DEFAULT_QUEUE = "default"
+BUILTIN_MODULES = ("roster.jobs.builtin",)
+
+
+@dataclass(frozen=True)
+class Callback:
+    name: str
+    func: Callable[..., Any]
+    priority: int = DEFAULT_PRIORITY
+    queue: str | None = None
+
+
+_CALLBACKS: dict[str, Callback] = {}
+_loaded_modules: set[str] = set()
+
+
+def job(name: str, *, priority: int = DEFAULT_PRIORITY, queue: str | None = None):
+    """Register the decorated function as the callback ``name``; the job's parameters are its keyword arguments.
+
+    :param priority: the default priority of its jobs (lower is more urgent)
+    :param queue: the queue its jobs go to when the publisher does not say
+    """
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        existing = _CALLBACKS.get(name)
+        if existing is not None and existing.func is not func and existing.func.__qualname__ != func.__qualname__:
+            raise ValueError(f"job callback {name!r} is registered twice: {existing.func!r} and {func!r}")
+        _CALLBACKS[name] = Callback(name, func, priority, queue)
+        return func
+
+    return register
+
+
+def load_modules() -> None:
+    """Import the modules named in ``ROSTER_JOB_MODULES`` (comma separated) so their callbacks register."""
+    names = [*BUILTIN_MODULES, *(m.strip() for m in os.environ.get("ROSTER_JOB_MODULES", "").split(",") if m.strip())]
+    for name in names:
+        if name not in _loaded_modules:
+            try:
+                importlib.import_module(name)
+            except ImportError as exc:
+                raise UnknownCallbackError(f"ROSTER_JOB_MODULES names {name!r}, which cannot be imported: {exc}") from exc
+            _loaded_modules.add(name)
+
+
+def get(name: str) -> Callback:
+    callback = _CALLBACKS.get(name)
+    if callback is None:
+        load_modules()
+        callback = _CALLBACKS.get(name)
+    if callback is None:
+        known = ", ".join(sorted(_CALLBACKS)) or "none"
+        raise UnknownCallbackError(
+            f"unknown job callback {name!r} (registered: {known}); register it with @job({name!r}) in a module "
+            "listed in ROSTER_JOB_MODULES"
+        )
+    return callback

@@ -1,0 +1,66 @@
+"""Job callbacks of the tests (ROSTER_JOB_MODULES=tests.jobs.callbacks). Runs are recorded in job_runs."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from sqlalchemy import create_engine, text
+
+from roster.jobs import DieError, PermanentError, SkipJob, WaitingError, job
+
+_engines: dict[str, object] = {}
+
+
+def _record(key: str, started: float, finished: float) -> None:
+    url = os.environ["ROSTER_TEST_RUNS_URL"]
+    engine = _engines.get(url) or _engines.setdefault(url, create_engine(url))
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO job_runs (run_key, pid, started, finished) VALUES (:k, :p, :s, :f)"),
+            {"k": key, "p": os.getpid(), "s": started, "f": finished},
+        )
+
+
+@job("noop")
+def noop(**_ignored) -> None:
+    pass
+
+
+@job("record", priority=50)
+def record(key: str, sleep: float = 0.0) -> str:
+    started = time.time()
+    if sleep:
+        time.sleep(sleep)
+    _record(key, started, time.time())
+    return key
+
+
+@job("fail_permanently")
+def fail_permanently() -> None:
+    raise PermanentError("this can never work")
+
+
+@job("fail_temporarily")
+def fail_temporarily() -> None:
+    raise ConnectionError("remote API down")
+
+
+@job("wait")
+def wait() -> None:
+    raise WaitingError("the previous step has not happened yet")
+
+
+@job("skip")
+def skip() -> None:
+    raise SkipJob("nothing to do")
+
+
+@job("die")
+def die() -> None:
+    raise DieError(RuntimeError("fatal for this consumer"))
+
+
+@job("urgent", priority=1)
+def urgent(key: str) -> str:
+    return record(key)

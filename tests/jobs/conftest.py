@@ -1,0 +1,60 @@
+"""Job queue fixtures: a JobQueue on MariaDB and on SQLite over an empty table, and the job_runs side table."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from conftest import MARIADB_URL, ROOT, TEST_DATABASE
+
+os.environ["ROSTER_JOB_MODULES"] = "tests.jobs.callbacks"
+# Consumer subprocesses import tests.jobs.callbacks too.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+RUNS_DDL = "CREATE TABLE IF NOT EXISTS job_runs (run_key VARCHAR(64), pid INT, started DOUBLE, finished DOUBLE)"
+
+
+@pytest.fixture(scope="session")
+def sqlite_jobs_engine(tmp_path_factory):
+    from roster.db import _sqlite_pragmas
+    from sqlalchemy import event
+
+    engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('jobs') / 'jobs.db'}")
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@pytest.fixture(params=["mariadb", "sqlite"])
+def engine(request, mariadb_engine, sqlite_jobs_engine):
+    engine = mariadb_engine if request.param == "mariadb" else sqlite_jobs_engine
+    runs_url = f"{MARIADB_URL}/{TEST_DATABASE}" if request.param == "mariadb" else str(engine.url)
+    os.environ["ROSTER_TEST_RUNS_URL"] = runs_url
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS background_job"))
+        conn.execute(text("DROP TABLE IF EXISTS background_job_control"))
+        conn.execute(text(RUNS_DDL))
+        conn.execute(text("DELETE FROM job_runs"))
+    return engine
+
+
+@pytest.fixture
+def queue(engine):
+    from roster.jobs import JobQueue
+
+    return JobQueue(engine, lease_seconds=30)
+
+
+def runs(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT run_key, pid, started, finished FROM job_runs ORDER BY started")).fetchall()
+
+
+def states(engine) -> dict[int, int]:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT id, state FROM background_job")).fetchall())
+
+
+def row(engine, job_id: int) -> dict:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT * FROM background_job WHERE id = :id"), {"id": job_id}).mappings().one())
