@@ -27,8 +27,18 @@ def sqlite_jobs_engine(tmp_path_factory):
 
 @pytest.fixture(params=["mariadb", "sqlite"])
 def engine(request, mariadb_engine, sqlite_jobs_engine):
-    engine = mariadb_engine if request.param == "mariadb" else sqlite_jobs_engine
-    runs_url = f"{MARIADB_URL}/{TEST_DATABASE}" if request.param == "mariadb" else str(engine.url)
+    return reset(mariadb_engine if request.param == "mariadb" else sqlite_jobs_engine)
+
+
+@pytest.fixture
+def maria(mariadb_engine):
+    """MariaDB only: for consumers in separate processes racing on row locks."""
+    return reset(mariadb_engine)
+
+
+def reset(engine):
+    """An empty queue, and an empty job_runs table where the test callbacks record their runs."""
+    runs_url = f"{MARIADB_URL}/{TEST_DATABASE}" if engine.dialect.name != "sqlite" else str(engine.url)
     os.environ["ROSTER_TEST_RUNS_URL"] = runs_url
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS background_job"))

@@ -18,11 +18,12 @@ INSERT_COLUMNS = (
     "identifier", "unique_key", "updated_at",
 )  # fmt: skip
 
-# A unique job: the unique index on unique_key decides which of concurrent publishers wins; the others get 0 rows
-# and insert their job as REDUNDANT (without the key) so the attempt stays visible.
+# A unique job: the unique index on unique_key decides which of concurrent publishers wins; the others get a
+# duplicate-key error (MySQL) or 0 rows (SQLite) and insert their job as REDUNDANT, without the key, so the attempt
+# stays visible. (MySQL's ON DUPLICATE KEY UPDATE would deadlock between concurrent publishers of one key.)
 INSERT_UNIQUE = {
     "mysql": f"INSERT INTO background_job ({', '.join(INSERT_COLUMNS)}) VALUES "
-    f"({', '.join(':' + c for c in INSERT_COLUMNS)}) ON DUPLICATE KEY UPDATE id = id",
+    f"({', '.join(':' + c for c in INSERT_COLUMNS)})",
     "sqlite": f"INSERT INTO background_job ({', '.join(INSERT_COLUMNS)}) VALUES "
     f"({', '.join(':' + c for c in INSERT_COLUMNS)}) ON CONFLICT (unique_key) DO NOTHING",
 }
@@ -42,10 +43,13 @@ ORDER BY j.priority, j.id
 LIMIT :batch
 """
 
-# MySQL/MariaDB: lock the candidates nobody else has locked, still READY.
+# MySQL/MariaDB: lock the first candidates nobody else has locked, still READY. The candidates are several
+# batches deep, so consumers that read the same candidates still each find rows to lock.
 CLAIM_LOCK = f"""
 SELECT id, callback_name, parameters, number_of_attempts, priority, serial_group, identifier
 FROM background_job WHERE id IN :ids AND state = {State.READY:d}
+ORDER BY priority, id
+LIMIT :batch
 FOR UPDATE SKIP LOCKED
 """
 

@@ -42,6 +42,10 @@ log = logging.getLogger("roster.jobs")
 # urgent job would wait behind the batch. bench/jobs.py shows the gain flattening out past ten.
 DEFAULT_CLAIM_BATCH = 10
 PUBLISH_CHUNK = 500
+DEADLOCK_RETRIES = 5
+ER_DUP_ENTRY, ER_LOCK_DEADLOCK = 1062, 1213
+CANDIDATE_DEPTH = 5  # candidates read per claim, in batches: room for several consumers claiming at once
+CLAIM_TRIES = 20  # re-reads when every candidate was locked by another consumer
 CLEAR_BATCH = 1000
 MAX_BACKOFF_MINUTES = 16
 FLUSH_SECONDS = 1.0  # finished jobs are recorded at the latest this long after they finish
@@ -266,27 +270,43 @@ class JobQueue:
             self._bulk.append(row)
             return None
         with self._cursor(conn) as cursor:
-            job_id = self._insert_one(cursor, row)
+            job_id = self._insert_one(cursor, row, own_transaction=conn is None)
         if conn is None:
             self._send_to_broker([job_id])
         else:
             conn.info.setdefault("roster_jobs_to_broker", []).append(job_id)
         return job_id
 
-    def _insert_one(self, cursor, row: tuple) -> int:
+    def _insert_one(self, cursor, row: tuple, *, own_transaction: bool = True) -> int:
         params = dict(zip(q.INSERT_COLUMNS, row))
         if params["unique_key"] is None:
             columns = ", ".join(q.INSERT_COLUMNS)
             self._execute(cursor, f"INSERT INTO background_job ({columns}) VALUES ({', '.join(':' + c for c in q.INSERT_COLUMNS)})", params)
             return int(cursor.lastrowid)
-        self._execute(cursor, q.INSERT_UNIQUE[self.dialect], params)
-        # Inserted only when a new id came out: MySQL connections count a duplicate as a found row (rowcount 1,
-        # insert id 0); SQLite's DO NOTHING gives rowcount 0.
-        if cursor.rowcount == 1 and cursor.lastrowid:
-            return int(cursor.lastrowid)
-        # Lost the race (or a twin already ran): keep the attempt, visibly, as REDUNDANT.
-        params.update(unique_key=None, state=int(State.REDUNDANT))
-        return self._insert_redundant(cursor, params)
+        dbapi = self.engine.dialect.loaded_dbapi
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                try:
+                    self._execute(cursor, q.INSERT_UNIQUE[self.dialect], params)
+                    if cursor.rowcount == 1:
+                        return int(cursor.lastrowid)
+                except dbapi.IntegrityError as exc:
+                    if exc.args and exc.args[0] != ER_DUP_ENTRY:
+                        raise
+                if own_transaction:
+                    # The failed insert left a shared lock on the key: let it go before inserting again, or
+                    # concurrent losers deadlock on each other.
+                    cursor.connection.rollback()
+                # Lost the race (or a twin already ran): keep the attempt, visibly, as REDUNDANT.
+                return self._insert_redundant(cursor, {**params, "unique_key": None, "state": int(State.REDUNDANT)})
+            except dbapi.OperationalError as exc:
+                # InnoDB rolled the transaction back: retry when it held nothing but this publish.
+                retry = exc.args and exc.args[0] == ER_LOCK_DEADLOCK and own_transaction
+                if not retry or attempt == DEADLOCK_RETRIES - 1:
+                    raise
+                cursor.connection.rollback()
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def _insert_redundant(self, cursor, params: dict) -> int:
         columns = ", ".join(q.INSERT_COLUMNS)
@@ -391,14 +411,18 @@ class JobQueue:
                 self._execute(cursor, sql, params)
                 rows = cursor.fetchall()
             else:
-                self._execute(cursor, candidates_sql, params)
-                candidates = [row[0] for row in cursor.fetchall()]
-                if not candidates:
-                    return []
-                self._execute(cursor, q.CLAIM_LOCK, {"ids": candidates})
-                rows = cursor.fetchall()
-                if rows:
-                    self._execute(cursor, q.CLAIM_MARK, {**params, "ids": [row[0] for row in rows]})
+                rows = []
+                for _ in range(CLAIM_TRIES):
+                    self._execute(cursor, candidates_sql, {**params, "batch": int(batch) * CANDIDATE_DEPTH})
+                    candidates = [row[0] for row in cursor.fetchall()]
+                    if not candidates:
+                        break
+                    self._execute(cursor, q.CLAIM_LOCK, {"ids": candidates, "batch": int(batch)})
+                    rows = cursor.fetchall()
+                    if rows:
+                        self._execute(cursor, q.CLAIM_MARK, {**params, "ids": [row[0] for row in rows]})
+                        break
+                    # Every candidate was being claimed by other consumers: look again, they are not empty.
         jobs = [
             Job(id=r[0], callback_name=r[1], parameters=orjson.loads(r[2]), number_of_attempts=r[3] + 1,
                 priority=r[4], serial_group=r[5], identifier=r[6])
