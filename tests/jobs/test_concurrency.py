@@ -148,3 +148,36 @@ def test_sigterm_stops_after_the_current_job(maria):
     done = [i for i in ids if states(maria)[i] == State.FINISHED]
     assert 1 <= len(done) < 5
     assert all(states(maria)[i] in (State.FINISHED, State.READY) for i in ids)
+
+
+def test_database_connection_lost_mid_drain_loses_nothing(maria):
+    from roster.errors import ServiceUnavailableError
+
+    queue = JobQueue(maria, lease_seconds=2)
+    ids = [queue.publish("record", {"key": f"d{i}", "sleep": 0.05}) for i in range(40)]
+    killed = []
+
+    def kill_consumer_connections(job):
+        if len(killed) == 0 and job.parameters["key"] == "d5":
+            with maria.connect() as admin:
+                for (pid,) in admin.execute(
+                    text("SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()")
+                ):
+                    admin.execute(text(f"KILL {int(pid)}"))
+                    killed.append(pid)
+
+    queue.on_before_process = kill_consumer_connections
+    try:
+        queue.process(batch=10)
+    except ServiceUnavailableError as exc:
+        assert "roster_test" in str(exc)
+    queue.on_before_process = None
+    time.sleep(2.5)
+    queue.rescue_expired()  # jobs claimed by a consumer whose connection died
+    with maria.begin() as conn:  # a job whose own database call was cut retries after its backoff: skip the wait
+        conn.execute(text("UPDATE background_job SET available_at = '2000-01-01' WHERE state = 4"))
+    queue.process()
+    assert killed
+    assert all(states(maria)[i] == State.FINISHED for i in ids)
+    keys = [r[0] for r in runs(maria)]
+    assert set(keys) == {f"d{i}" for i in range(40)}  # every job ran; at most the unrecorded ones ran twice

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import psutil
+import resource
 
 from roster import settings
 from roster.db import engine_for, is_mysql, run_script, unavailable
@@ -37,10 +38,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("roster.jobs")
 
-# Jobs claimed per round trip. A claim costs a few statements and a commit, so claiming ten at once divides that
-# cost by ten; claiming many more would hold jobs away from other consumers of the lane, and a newly published
-# urgent job would wait behind the batch. bench/jobs.py shows the gain flattening out past ten.
+# Jobs claimed per round trip, adapted to the jobs' speed: a claim costs a few statements and a commit, so fast
+# jobs are claimed many at once (up to MAX_CLAIM_BATCH); but a consumer should not sit on more than about
+# TARGET_BATCH_SECONDS of work that other consumers of the lane could be doing, nor make a newly published urgent
+# job wait behind a long batch, so slow jobs are claimed one at a time. The first claim takes DEFAULT_CLAIM_BATCH.
 DEFAULT_CLAIM_BATCH = 10
+MAX_CLAIM_BATCH = 100
+TARGET_BATCH_SECONDS = 1.0
+PROMOTE_EVERY_SECONDS = 1.0
 PUBLISH_CHUNK = 500
 DEADLOCK_RETRIES = 5
 ER_DUP_ENTRY, ER_LOCK_DEADLOCK = 1062, 1213
@@ -56,7 +61,7 @@ def utcnow() -> datetime:
 
 
 def _ts(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.isoformat(" ", "microseconds")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -156,6 +161,9 @@ class JobQueue:
         self._bulk: list[tuple] | None = None
         self._schema_checked = False
         self._stop_requested = False
+        self._held = None  # the connection of a running consumer
+        self._promoted_at = float("-inf")
+        self._process = psutil.Process()
 
     @classmethod
     def from_conn_id(cls, conn_id: str = settings.DB_CONN_ID, **kwargs) -> JobQueue:
@@ -180,8 +188,9 @@ class JobQueue:
     # -- raw statements ---------------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _cursor(self, conn=None) -> Iterator[Any]:
-        """A DB-API cursor in a transaction that commits on success; inside ``conn``'s when one is given."""
+    def _cursor(self, conn=None, *, fresh: bool = False) -> Iterator[Any]:
+        """A DB-API cursor in a transaction that commits on success: inside ``conn``'s when one is given; on the
+        connection a consumer run holds; or on a pooled one (``fresh``: always pooled, for other threads)."""
         self._ensure_schema()
         if conn is not None:
             cursor = conn.connection.cursor()
@@ -190,15 +199,10 @@ class JobQueue:
             finally:
                 cursor.close()
             return
-        try:
-            raw = self.engine.raw_connection()
-        except Exception as exc:
-            raise self._unavailable(exc) from exc
+        held = None if fresh else self._held
+        raw = held or self._checkout()
         cursor = raw.cursor()
         try:
-            if self.dialect == "mysql":
-                # Claims read candidates without locks; they must see others' latest commits, not a snapshot.
-                cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
             yield cursor
             raw.commit()
         except BaseException as exc:
@@ -210,7 +214,21 @@ class JobQueue:
             raise
         finally:
             cursor.close()
-            raw.close()
+            if raw is not held:
+                raw.close()
+
+    def _checkout(self):
+        try:
+            raw = self.engine.raw_connection()
+            if self.dialect == "mysql" and not raw.info.get("roster_read_committed"):
+                # Claims read candidates without locks; they must see others' latest commits, not a snapshot.
+                cursor = raw.cursor()
+                cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                cursor.close()
+                raw.info["roster_read_committed"] = True
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            raise self._unavailable(exc) from exc
+        return raw
 
     def _unavailable(self, exc: Exception):
         return unavailable(self.engine, exc)
@@ -267,7 +285,8 @@ class JobQueue:
             _ts(now),
         )
         if self._bulk is not None and not unique:
-            self._bulk.append(row)
+            # Timestamps are set when the block's rows are inserted; available_at only when it was given.
+            self._bulk.append((*row[:5], None, _ts(available_at) if available_at else None, *row[7:10], None))
             return None
         with self._cursor(conn) as cursor:
             job_id = self._insert_one(cursor, row, own_transaction=conn is None)
@@ -329,6 +348,8 @@ class JobQueue:
         try:
             yield ids
             rows, self._bulk = self._bulk, None
+            now = _ts(utcnow())
+            rows = [(*r[:5], now, r[6] or now, *r[7:10], now) for r in rows]
             with self._cursor() as cursor:
                 for start in range(0, len(rows), PUBLISH_CHUNK):
                     ids.extend(self._insert_many(cursor, rows[start : start + PUBLISH_CHUNK]))
@@ -337,12 +358,17 @@ class JobQueue:
             self._bulk = None
 
     def _insert_many(self, cursor, rows: list[tuple]) -> list[int]:
-        """One multi-row INSERT. mysqlclient's executemany would batch only when every VALUES item is a bare
-        placeholder, so the statement is built here, with placeholders for every value."""
+        """One multi-row INSERT. A column whose value is the same in every row (queue, state, callback, the block's
+        timestamps...) is written once as an escaped literal; only the varying ones are placeholders, so the driver
+        escapes a few values per row instead of eleven. (mysqlclient's executemany would batch only when every
+        VALUES item is a bare placeholder, so the statement is built here.)"""
         mark = "%s" if self.dialect == "mysql" else "?"
-        values = "(" + ", ".join([mark] * len(q.INSERT_COLUMNS)) + ")"
+        columns = range(len(q.INSERT_COLUMNS))
+        varying = [i for i in columns if any(row[i] != rows[0][i] for row in rows)]
+        cells = [mark if i in varying else self._literal(cursor, rows[0][i]) for i in columns]
+        values = "(" + ", ".join(cells) + ")"
         sql = f"INSERT INTO background_job ({', '.join(q.INSERT_COLUMNS)}) VALUES " + ", ".join([values] * len(rows))
-        flat = [value for row in rows for value in row]
+        flat = [row[i] for row in rows for i in varying]
         if self.dialect == "sqlite":
             cursor.execute(sql + " RETURNING id", flat)
             return sorted(row[0] for row in cursor.fetchall())
@@ -350,6 +376,15 @@ class JobQueue:
         # InnoDB gives one multi-row INSERT consecutive ids (innodb_autoinc_lock_mode 0 or 1, MariaDB's default).
         first = int(cursor.lastrowid)
         return list(range(first, first + len(rows)))
+
+    def _literal(self, cursor, value) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, int):
+            return str(int(value))
+        if self.dialect == "mysql":
+            return cursor.connection.literal(value).decode().replace("%", "%%")
+        return "'" + str(value).replace("'", "''") + "'"
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -386,9 +421,12 @@ class JobQueue:
 
     def claim(
         self, *, priorities: str | None = None, batch: int = DEFAULT_CLAIM_BATCH, worker: str | None = None,
-        job_ids: Sequence[int] | None = None,
+        job_ids: Sequence[int] | None = None, finished: Sequence[tuple] = (),
     ) -> list[Job]:  # fmt: skip
-        """Claim up to ``batch`` READY jobs of the lane (PROCESSING, with a lease); most urgent first, then oldest."""
+        """Claim up to ``batch`` READY jobs of the lane (PROCESSING, with a lease); most urgent first, then oldest.
+
+        :param finished: FINISHED records of the previous batch, written in the same transaction (one commit)
+        """
         low, high = parse_priorities(priorities)
         now = utcnow()
         params = {
@@ -399,13 +437,16 @@ class JobQueue:
         }  # fmt: skip
         only_ids = ""
         if job_ids is not None:
-            if not job_ids:
-                return []
-            params["only"] = list(job_ids)
+            params["only"] = list(job_ids) or [0]
             only_ids = "AND j.id IN :only"
         candidates_sql = q.CLAIM_CANDIDATES.replace("{only_ids}", only_ids)
+        self.last_recorded = 0
         with self._cursor() as cursor:
-            self._execute(cursor, q.PROMOTE_DUE, {"now": params["now"], "queue": self.queue})
+            if finished:
+                self.last_recorded = self._write_finished(cursor, finished)
+            if time.monotonic() - self._promoted_at >= PROMOTE_EVERY_SECONDS:
+                self._execute(cursor, q.PROMOTE_DUE, {"now": params["now"], "queue": self.queue})
+                self._promoted_at = time.monotonic()
             if self.dialect == "sqlite":
                 sql = q.CLAIM_SQLITE.replace("{candidates}", candidates_sql)
                 self._execute(cursor, sql, params)
@@ -437,13 +478,17 @@ class JobQueue:
         time_limit: float | None = None,
         memory_limit: float | None = None,
         *,
-        batch: int = DEFAULT_CLAIM_BATCH,
+        batch: int | None = None,
         worker: str | None = None,
         job_ids: Sequence[int] | None = None,
         handle_signals: bool = False,
     ) -> dict[str, Any]:
         """One consumer run: claim and run jobs of the lane until it is empty, ``limit`` jobs ran, ``time_limit``
-        seconds passed, RSS exceeds ``memory_limit`` MB, a DieError, SIGTERM or ``stop-consumers``."""
+        seconds passed, RSS exceeds ``memory_limit`` MB, a DieError, SIGTERM or ``stop-consumers``.
+
+        :param batch: jobs per claim; by default adapted to about a second of work (see MAX_CLAIM_BATCH)
+        :param job_ids: claim only these (what a broker delivered); jobs already taken or done are not claimed
+        """
         started = time.monotonic()
         started_at = utcnow()
         summary = ProcessSummary()
@@ -454,35 +499,53 @@ class JobQueue:
         lease = _LeaseKeeper(self)
         lease.start()
         pending_ids = list(job_ids) if job_ids is not None else None
+        size = batch or DEFAULT_CLAIM_BATCH
+        finished: list[tuple] = []
+        self._held = self._checkout()
         try:
             while True:
                 stop = self._should_stop(summary, started, started_at, limit, time_limit, memory_limit)
                 if stop:
                     summary.stopped_by = stop
                     break
-                size = batch if limit is None else max(1, min(batch, limit - summary.claimed))
-                jobs = self.claim(priorities=priorities, batch=size, worker=worker, job_ids=pending_ids)
+                if limit is not None:
+                    size = max(1, min(size, limit - summary.claimed))
+                jobs = self.claim(priorities=priorities, batch=size, worker=worker, job_ids=pending_ids,
+                                  finished=finished)  # fmt: skip
+                self._count_recorded(finished, summary, lease)
+                finished = []
                 if pending_ids is not None:
-                    pending_ids = [i for i in pending_ids if i not in {job.id for job in jobs}]
+                    claimed_ids = {job.id for job in jobs}
+                    pending_ids = [i for i in pending_ids if i not in claimed_ids]
                 if not jobs:
                     summary.stopped_by = "empty"
                     break
                 summary.claimed += len(jobs)
                 lease.hold(job.id for job in jobs)
-                self._run_batch(jobs, summary, lease, started, started_at, limit, time_limit, memory_limit)
+                batch_started = time.monotonic()
+                finished = self._run_batch(jobs, summary, lease, started, time_limit, memory_limit, started_at)
+                if batch is None:
+                    per_job = (time.monotonic() - batch_started) / len(jobs)
+                    size = max(1, min(MAX_CLAIM_BATCH, int(TARGET_BATCH_SECONDS / max(per_job, 1e-4))))
                 if pending_ids is not None and not pending_ids:
                     summary.stopped_by = "empty"
                     break
+            if finished:
+                self._record_finished(finished, summary, lease)
         finally:
             lease.stop()
+            held, self._held = self._held, None
+            with contextlib.suppress(Exception):
+                held.close()
             if previous_handler is not None:
                 signal.signal(signal.SIGTERM, previous_handler)
         summary.seconds = time.monotonic() - started
         return summary.to_dict()
 
-    def _run_batch(self, jobs, summary, lease, started, started_at, limit, time_limit, memory_limit) -> None:
-        finished: list[tuple[int, int, str, str | None]] = []
-        first_pending = None
+    def _run_batch(self, jobs, summary, lease, started, time_limit, memory_limit, started_at) -> list[tuple]:
+        """Run a claimed batch; return the FINISHED records not yet written (the next claim writes them)."""
+        finished: list[tuple] = []
+        first_pending = 0.0
         for index, job in enumerate(jobs):
             if index:
                 stop = self._should_stop(summary, started, started_at, None, time_limit, memory_limit)
@@ -491,21 +554,20 @@ class JobQueue:
                     summary.stopped_by = stop
                     break
             outcome = self._run(job, summary)
-            if outcome is not None:
-                finished.append(outcome)
-                first_pending = first_pending or time.monotonic()
-            else:
+            if outcome is None:
                 lease.release([job.id])
-            if finished and time.monotonic() - first_pending >= FLUSH_SECONDS:
+                continue
+            finished.append(outcome)
+            first_pending = first_pending or time.monotonic()
+            if time.monotonic() - first_pending >= FLUSH_SECONDS:
+                # Long jobs: record what finished now rather than after the whole batch.
                 self._record_finished(finished, summary, lease)
-                finished, first_pending = [], None
-        if finished:
-            self._record_finished(finished, summary, lease)
+                finished, first_pending = [], 0.0
+        return finished
 
     def _run(self, job: Job, summary: ProcessSummary) -> tuple | None:
         """Run one job. Returns its FINISHED record, or None when its outcome was written here already."""
-        process = psutil.Process()
-        rss_before = process.memory_info().rss
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         clock = time.perf_counter()
         error: BaseException | None = None
         metadata = None
@@ -525,7 +587,10 @@ class JobQueue:
         except Exception as exc:  # every other error is the job's outcome, never the consumer's end
             error = exc
         ms = int((time.perf_counter() - clock) * 1000)
-        memory = orjson.dumps({"rss_before": rss_before, "rss_after": process.memory_info().rss}).decode()
+        # Peak resident memory of the consumer process (kB) before and after: cheap enough for every job, and
+        # what shows a job that needs more memory than its neighbours.
+        peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        memory = f'{{"peak_rss_kb_before": {peak_before}, "peak_rss_kb": {peak_after}}}'
         if die:
             self._stop_requested = True
             summary.stopped_by = "die"
@@ -535,7 +600,8 @@ class JobQueue:
         self._record_failure(job, error, ms, memory, summary)
         return None
 
-    def _record_finished(self, finished, summary: ProcessSummary, lease) -> None:
+    def _write_finished(self, cursor, finished: Sequence[tuple]) -> int:
+        """Mark a batch's finished jobs FINISHED in one statement; return how many were still ours."""
         mark = "%s" if self.dialect == "mysql" else "?"
         first = f"SELECT {mark} AS id, {mark} AS ms, {mark} AS memory, {mark} AS metadata"
         values = " UNION ALL ".join([first] + [f"SELECT {mark}, {mark}, {mark}, {mark}"] * (len(finished) - 1))
@@ -543,13 +609,20 @@ class JobQueue:
         now = _ts(utcnow())
         sql = template.replace("{values}", values).replace(":now", mark)
         flat = [value for row in finished for value in row]
-        args = flat + [now, now] if self.dialect == "mysql" else [now, now] + flat
+        cursor.execute(sql, flat + [now, now] if self.dialect == "mysql" else [now, now] + flat)
+        return cursor.rowcount
+
+    def _record_finished(self, finished, summary: ProcessSummary, lease) -> None:
         with self._cursor() as cursor:
-            cursor.execute(sql, args)
-            recorded = cursor.rowcount
-        if recorded != len(finished):
-            summary.lost += len(finished) - recorded
-            log.warning("%d finished job(s) had been rescued meanwhile; they may run again", len(finished) - recorded)
+            self.last_recorded = self._write_finished(cursor, finished)
+        self._count_recorded(finished, summary, lease)
+
+    def _count_recorded(self, finished, summary: ProcessSummary, lease) -> None:
+        if not finished:
+            return
+        if self.last_recorded != len(finished):
+            summary.lost += len(finished) - self.last_recorded
+            log.warning("%d finished job(s) had been rescued meanwhile; they may run again", len(finished) - self.last_recorded)
         lease.release([row[0] for row in finished])
 
     def _record_failure(self, job: Job, error: BaseException, ms: int, memory: str, summary) -> None:
@@ -612,7 +685,7 @@ class JobQueue:
             return "limit"
         if time_limit is not None and time.monotonic() - started >= time_limit:
             return "time_limit"
-        if memory_limit is not None and psutil.Process().memory_info().rss >= memory_limit * 1024 * 1024:
+        if memory_limit is not None and self._process.memory_info().rss >= memory_limit * 1024 * 1024:
             return "memory_limit"
         stop_at = self._stop_consumers_at()
         if stop_at is not None and stop_at >= started_at:
@@ -809,7 +882,7 @@ class _LeaseKeeper:
                 continue
             try:
                 until = _ts(utcnow() + timedelta(seconds=self.queue.lease_seconds))
-                with self.queue._cursor() as cursor:
+                with self.queue._cursor(fresh=True) as cursor:
                     self.queue._execute(cursor, q.RENEW_LEASE, {"locked_until": until, "ids": ids})
             except Exception as exc:  # the next renewal may succeed; a lost lease only risks a second run
                 log.warning("could not renew the lease of %d job(s): %s", len(ids), exc)
