@@ -19,14 +19,22 @@ from roster.errors import RosterError
 log = logging.getLogger("roster.cli")
 
 
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value} must not be negative")
-    return number
+def non_negative(kind=int):
+    """An argparse type: a number of ``kind`` that is not negative, with a one-line error otherwise."""
+
+    def convert(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        if number < 0:
+            raise argparse.ArgumentTypeError(f"{value} must not be negative")
+        return number
+
+    return convert
+
+
+_positive = non_negative(int)
 
 
 def _print_json(data) -> None:

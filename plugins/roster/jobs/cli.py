@@ -3,7 +3,6 @@ stop-consumers. Wired into the main CLI by :func:`add_jobs_subcommands`."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import orjson
@@ -102,20 +101,9 @@ def cmd_stop_consumers(args) -> int:
     return 0
 
 
-def _number(kind):
-    def convert(value: str):
-        try:
-            number = kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-        if number < 0:
-            raise argparse.ArgumentTypeError(f"{value} must not be negative")
-        return number
-
-    return convert
-
-
 def add_jobs_subcommands(commands) -> None:
+    from roster.cli import non_negative as _number
+
     jobs = commands.add_parser("jobs", help="the background job queue")
     jobs.add_argument("--queue", default="default", help="queue name (default: default)")
     sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND")
