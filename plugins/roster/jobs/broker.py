@@ -66,20 +66,46 @@ class SqsBroker:
                 raise ServiceUnavailableError(f"SQS queue {self.queue_url} rejected {len(response['Failed'])} job id(s)")
 
 
-def handle_job_messages(queue, client, queue_url: str, messages: Sequence[dict], **process_kwargs) -> dict:
-    """Claim and run the jobs named by received broker messages; delete each message once its job was claimed or
-    is found already taken (a duplicate delivery claims nothing). Malformed messages are logged and deleted."""
-    ids: dict[int, dict] = {}
+def decode_messages(messages: Sequence[dict]) -> tuple[dict[int, list[dict]], list[dict]]:
+    """``({job id: its messages}, malformed messages)``: one id may come in several messages (duplicates)."""
+    ids: dict[int, list[dict]] = {}
     malformed = []
     for message in messages:
         try:
-            ids[decode_job_id(message.get("Body", ""))] = message
+            ids.setdefault(decode_job_id(message.get("Body", "")), []).append(message)
         except MalformedJobMessageError as exc:
             log.error("job message %s is malformed and is removed: %s", message.get("MessageId"), exc)
             malformed.append(message)
+    return ids, malformed
+
+
+def claimable_messages(queue, ids) -> set[int]:
+    """The ids whose job is still READY: their message must stay (the job's turn has not come)."""
+    from roster.jobs.states import State
+
+    if not ids:
+        return set()
+    with queue._cursor() as cursor:
+        queue._execute(cursor, "SELECT id FROM background_job WHERE id IN :ids AND state = :ready",
+                       {"ids": list(ids), "ready": int(State.READY)})  # fmt: skip
+        return {row[0] for row in cursor.fetchall()}
+
+
+def delete_messages(client, queue_url: str, messages: Sequence[dict]) -> None:
+    for start in range(0, len(messages), 10):
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages[start : start + 10])]
+        response = client.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+        if response.get("Failed"):
+            # Not fatal: the message comes back after its visibility timeout and claims nothing.
+            log.warning("SQS did not delete %d job message(s)", len(response["Failed"]))
+
+
+def handle_job_messages(queue, client, queue_url: str, messages: Sequence[dict], **process_kwargs) -> dict:
+    """Claim and run the jobs named by received broker messages; delete each message once its job was claimed or
+    is found already taken or done (a duplicate delivery claims nothing). Malformed messages are logged and
+    deleted; a message whose job is still READY stays."""
+    ids, malformed = decode_messages(messages)
     summary = queue.process(job_ids=list(ids), **process_kwargs) if ids else {"claimed": 0}
-    done = list(ids.values()) + malformed
-    for start in range(0, len(done), 10):
-        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])]
-        client.delete_message_batch(QueueUrl=queue_url, Entries=entries)
-    return {**summary, "messages": len(messages), "messages_malformed": len(malformed)}
+    keep = claimable_messages(queue, ids)
+    delete_messages(client, queue_url, [m for job_id, ms in ids.items() if job_id not in keep for m in ms] + malformed)
+    return {**summary, "messages": len(messages), "messages_malformed": len(malformed), "messages_kept": len(keep)}

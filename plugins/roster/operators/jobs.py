@@ -1,0 +1,248 @@
+"""Operators of the job queue: consume a lane, re-broker and rescue, clear finished jobs, operate failed jobs.
+
+The job queue's name is ``queue_name``: ``queue`` is BaseOperator's (the executor's queue, e.g. Celery's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from roster import settings
+from roster.errors import InvalidOptionError
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+def job_queue(db_conn_id: str, queue: str, sqs_conn_id: str = settings.SQS_CONN_ID):
+    """The JobQueue of a task: with the SQS broker when ``ROSTER_JOBS_QUEUE_URL`` is set."""
+    from roster.jobs import JobQueue
+    from roster.jobs.broker import SqsBroker
+
+    url = settings.env_or_variable("ROSTER_JOBS_QUEUE_URL")
+    return JobQueue.from_conn_id(db_conn_id, queue=queue, broker=SqsBroker(url, aws_conn_id=sqs_conn_id) if url else None)
+
+
+def _worker(context: Context) -> str:
+    ti = context["ti"]
+    return f"{ti.dag_id}.{ti.task_id}[{ti.map_index}] {ti.run_id} try {ti.try_number}"[:255]
+
+
+class ProcessJobsOperator(BaseOperator):
+    """One consumer of a lane: drain its priority range until empty or ``time_limit``; returns the counts.
+
+    :param priorities: the lane's range in the ``-p`` syntax (``0-9``, ``10-``...)
+    :param time_limit: seconds; keep it under the DAG's interval so runs do not pile up
+    :param job_ids: only these jobs (what a broker delivered); templated
+    :param consumer: which of the lane's consumers this is (the DAG maps one per pool slot); shown in logs
+    """
+
+    template_fields: Sequence[str] = ("priorities", "job_ids", "queue_name", "db_conn_id")
+    ui_color = "#cfe3f7"
+
+    def __init__(
+        self,
+        *,
+        priorities: str | None = None,
+        time_limit: float | None = 50,
+        limit: int | None = None,
+        memory_limit: float | None = None,
+        job_ids: Any = None,
+        consumer: int | None = None,
+        queue_name: str = "default",
+        db_conn_id: str = settings.DB_CONN_ID,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.consumer = consumer
+        self.priorities = priorities
+        self.time_limit = time_limit
+        self.limit = limit
+        self.memory_limit = memory_limit
+        self.job_ids = job_ids
+        self.queue_name = queue_name
+        self.db_conn_id = db_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        queue = job_queue(self.db_conn_id, self.queue_name)
+        try:
+            summary = queue.process(
+                priorities=self.priorities, limit=self.limit, time_limit=self.time_limit,
+                memory_limit=self.memory_limit, worker=_worker(context),
+                job_ids=list(self.job_ids) if self.job_ids is not None else None,
+            )  # fmt: skip
+        finally:
+            queue.engine.dispose()
+        self.log.info(
+            "lane %s consumer %s: %d claimed, %d finished, %d temporarily failed, %d permanently failed (stopped: %s)",
+            self.priorities, self.consumer, summary["claimed"], summary["finished"], summary["temporarily_failed"],
+            summary["permanently_failed"], summary["stopped_by"],
+        )  # fmt: skip
+        for error in summary["errors"]:
+            self.log.warning("%s", error)
+        return summary
+
+
+class BrokeredJobsOperator(BaseOperator):
+    """Claim and run, within one lane's priority range, the jobs named by the messages an SqsSensor received
+    (XCom ``messages``); then, if ``delete_messages``, delete the messages whose jobs were claimed or are done. A
+    message whose job is still READY (a serial group's turn has not come, or another lane's range) stays.
+
+    :param delete_messages: true on the last lane's task only, once every lane has had its turn
+    """
+
+    template_fields: Sequence[str] = ("queue_url",)
+
+    def __init__(
+        self, *, sensor_task_id: str, queue_url: str, priorities: str | None = None, queue_name: str = "default",
+        db_conn_id: str = settings.DB_CONN_ID, sqs_conn_id: str = settings.SQS_CONN_ID, time_limit: float = 50,
+        delete_messages: bool = True, **kwargs,
+    ) -> None:  # fmt: skip
+        super().__init__(**kwargs)
+        self.delete_messages = delete_messages
+        self.sensor_task_id = sensor_task_id
+        self.queue_url = queue_url
+        self.priorities = priorities
+        self.queue_name = queue_name
+        self.db_conn_id = db_conn_id
+        self.sqs_conn_id = sqs_conn_id
+        self.time_limit = time_limit
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from roster.jobs.broker import claimable_messages, decode_messages, delete_messages
+        from roster.warmup.messages import sqs_client
+
+        messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
+        ids, malformed = decode_messages(messages)
+        queue = job_queue(self.db_conn_id, self.queue_name)
+        client = sqs_client(self.sqs_conn_id)
+        try:
+            summary = queue.process(
+                priorities=self.priorities, job_ids=list(ids), time_limit=self.time_limit, worker=_worker(context)
+            ) if ids else {"claimed": 0, "finished": 0}  # fmt: skip
+            keep = claimable_messages(queue, ids)
+        finally:
+            queue.engine.dispose()
+        done = [m for job_id, ms in ids.items() if job_id not in keep for m in ms] + malformed
+        if not self.delete_messages:
+            done = []
+        delete_messages(client, self.queue_url, done)
+        summary.update(messages=len(messages), messages_deleted=len(done), messages_kept=len(keep),
+                       messages_malformed=len(malformed))  # fmt: skip
+        self.log.info("%d message(s): %d deleted (%d malformed), %d kept for later; %d job(s) claimed",
+                      len(messages), len(done), len(malformed), len(keep), summary["claimed"])  # fmt: skip
+        return summary
+
+
+class RebrokerJobsOperator(BaseOperator):
+    """Send BACK_TO_BROKER and BROKER_FAILED jobs to the broker again (READY without a broker)."""
+
+    template_fields: Sequence[str] = ("queue_name", "db_conn_id")
+
+    def __init__(self, *, queue_name: str = "default", db_conn_id: str = settings.DB_CONN_ID, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.queue_name = queue_name
+        self.db_conn_id = db_conn_id
+
+    def execute(self, context: Context) -> dict[str, int]:
+        queue = job_queue(self.db_conn_id, self.queue_name)
+        try:
+            result = queue.rebroker()
+        finally:
+            queue.engine.dispose()
+        self.log.info("re-brokered: %s", result)
+        return result
+
+
+class RescueJobsOperator(BaseOperator):
+    """Jobs stuck in PROCESSING past their lease (their consumer died): READY again, or failed for good."""
+
+    template_fields: Sequence[str] = ("queue_name", "db_conn_id")
+
+    def __init__(self, *, queue_name: str = "default", db_conn_id: str = settings.DB_CONN_ID, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.queue_name = queue_name
+        self.db_conn_id = db_conn_id
+
+    def execute(self, context: Context) -> dict[str, int]:
+        queue = job_queue(self.db_conn_id, self.queue_name)
+        try:
+            result = queue.rescue_expired()
+        finally:
+            queue.engine.dispose()
+        self.log.info("rescued: %s", result)
+        return result
+
+
+class ClearFinishedJobsOperator(BaseOperator):
+    """Delete FINISHED and REDUNDANT jobs older than ``days``, in small batches."""
+
+    template_fields: Sequence[str] = ("days", "queue_name", "db_conn_id")
+
+    def __init__(
+        self, *, days: Any = 14, queue_name: str = "default", db_conn_id: str = settings.DB_CONN_ID, **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        self.days = days
+        self.queue_name = queue_name
+        self.db_conn_id = db_conn_id
+
+    def execute(self, context: Context) -> int:
+        try:
+            days = float(self.days)
+        except (TypeError, ValueError):
+            raise AirflowFailException(f"param days={self.days!r} must be a number") from None
+        queue = job_queue(self.db_conn_id, self.queue_name)
+        try:
+            deleted = queue.clear_finished(days)
+        except InvalidOptionError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        finally:
+            queue.engine.dispose()
+        self.log.info("deleted %d finished job(s) older than %s days", deleted, days)
+        return deleted
+
+
+class FailedJobsOperator(BaseOperator):
+    """Show, retry or remove PERMANENTLY_FAILED jobs from the run's params (``action``, ``ids``, ``confirm``).
+
+    Removing needs ``confirm`` to be true: a deletion cannot be undone.
+    """
+
+    template_fields: Sequence[str] = ("queue_name", "db_conn_id")
+
+    def __init__(self, *, queue_name: str = "default", db_conn_id: str = settings.DB_CONN_ID, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.queue_name = queue_name
+        self.db_conn_id = db_conn_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        params = context["params"]
+        action = params.get("action", "show")
+        ids = params.get("ids") or None
+        if action in ("retry", "remove") and ids is None and not params.get("all"):
+            raise AirflowFailException(f"action {action} needs job ids in param ids, or param all=true")
+        if action == "remove" and not params.get("confirm"):
+            raise AirflowFailException("action remove deletes jobs for good: set param confirm=true to proceed")
+        queue = job_queue(self.db_conn_id, self.queue_name)
+        try:
+            failed = queue.failed(ids)
+            if action == "show":
+                result: dict[str, Any] = {"action": "show", "jobs": failed}
+            elif action == "retry":
+                result = {"action": "retry", "retried": queue.retry(ids), "ids": [job["id"] for job in failed]}
+            else:
+                result = {"action": "remove", "removed": queue.remove(ids), "ids": [job["id"] for job in failed]}
+        finally:
+            queue.engine.dispose()
+        for job in failed:
+            self.log.info(
+                "job %s %s attempts=%s last=%s: %s", job["id"], job["callback_name"], job["number_of_attempts"],
+                job["last_attempt_at"], (job["error_message"] or "")[:500],
+            )  # fmt: skip
+        self.log.info("%s: %s", action, {k: v for k, v in result.items() if k != "jobs"})
+        return result

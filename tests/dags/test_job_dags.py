@@ -1,0 +1,137 @@
+"""The job DAGs run end to end with dag.test() against MariaDB and the moto SQS server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import orjson
+import pytest
+from sqlalchemy import text
+
+from roster.jobs import JobQueue, State
+from roster.jobs.broker import SqsBroker
+from tests.jobs.conftest import reset, runs, states
+
+os.environ["ROSTER_JOB_MODULES"] = "tests.jobs.callbacks"
+
+
+@pytest.fixture
+def maria(mariadb_engine):
+    return reset(mariadb_engine)
+
+
+def _ti_states(dagrun) -> dict:
+    return {(ti.task_id, ti.map_index): ti.state for ti in dagrun.get_task_instances()}
+
+
+def test_job_queue_dag_drains_every_lane_most_urgent_first(dagbag, maria):
+    dag = dagbag.dags["roster_job_queue"]
+    assert sorted(t.task_id for t in dag.tasks) == ["consume_roster_jobs_all", "consume_roster_jobs_urgent"]
+    queue = JobQueue(maria)
+    for key, priority in [("p50", 50), ("p3", 3), ("p20", 20), ("p1", 1), ("p99", 99), ("p5", 5)]:
+        queue.publish("record", {"key": key}, priority=priority)
+
+    dagrun = dag.test()
+
+    assert dagrun.state == "success"
+    assert set(states(maria).values()) == {State.FINISHED}
+    assert [r[0] for r in runs(maria)] == ["p1", "p3", "p5", "p20", "p50", "p99"]
+    # One mapped consumer per pool slot of each lane (include/pools.json: 1 urgent, 3 general).
+    mapped = sorted(key for key in _ti_states(dagrun))
+    assert mapped == [("consume_roster_jobs_all", i) for i in range(3)] + [("consume_roster_jobs_urgent", 0)]
+
+
+def test_job_queue_dag_on_an_empty_table_finishes_in_seconds(dagbag, maria):
+    JobQueue(maria).update_schema()
+    started = time.monotonic()
+    dagrun = dagbag.dags["roster_job_queue"].test()
+    assert dagrun.state == "success"
+    assert time.monotonic() - started < 30
+
+
+@pytest.fixture
+def jobs_queue_url(sqs_client, monkeypatch):
+    url = sqs_client.create_queue(QueueName=f"roster-jobs-{uuid.uuid4().hex}")["QueueUrl"]
+    monkeypatch.setenv("ROSTER_JOBS_QUEUE_URL", url)
+    yield url
+    sqs_client.delete_queue(QueueUrl=url)
+
+
+def test_broker_dag_runs_delivered_jobs_once_and_drops_malformed(dagbag, maria, sqs_client, jobs_queue_url):
+    queue = JobQueue(maria, broker=SqsBroker(jobs_queue_url, client=sqs_client))
+    ids = [queue.publish("record", {"key": f"b{i}"}, priority=p) for i, p in enumerate([50, 2, 30])]
+    sqs_client.send_message(QueueUrl=jobs_queue_url, MessageBody=orjson.dumps({"id": ids[0]}).decode())  # duplicate
+    sqs_client.send_message(QueueUrl=jobs_queue_url, MessageBody="not a job id")
+
+    dagrun = dagbag.dags["roster_job_broker"].test()
+
+    assert dagrun.state == "success"
+    assert all(states(maria)[i] == State.FINISHED for i in ids)
+    assert sorted(r[0] for r in runs(maria)) == ["b0", "b1", "b2"]
+    attrs = sqs_client.get_queue_attributes(QueueUrl=jobs_queue_url, AttributeNames=["All"])["Attributes"]
+    assert int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 0
+    with maria.connect() as conn:
+        assert conn.execute(text("SELECT MIN(processed_by_broker) FROM background_job")).scalar_one() == 1
+
+
+def test_maintenance_dag_rescues_a_killed_consumers_job(dagbag, maria, monkeypatch):
+    monkeypatch.setenv("ROSTER_JOB_LEASE_SECONDS", "2")
+    queue = JobQueue(maria, lease_seconds=2)
+    job_id = queue.publish("record", {"key": "victim", "sleep": 30})
+    consumer = subprocess.Popen([sys.executable, "-m", "tests.jobs.consumer", maria.url.render_as_string(False), "2"])
+    deadline = time.monotonic() + 30
+    while states(maria)[job_id] != State.PROCESSING and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.kill(consumer.pid, signal.SIGKILL)
+    consumer.wait(timeout=10)
+    time.sleep(2.5)
+
+    assert dagbag.dags["roster_job_maintenance"].test().state == "success"
+    assert states(maria)[job_id] == State.READY
+    with maria.begin() as conn:  # the rerun need not take 30 s
+        conn.execute(text("UPDATE background_job SET parameters = '{\"key\": \"victim\"}'"))
+    assert dagbag.dags["roster_job_queue"].test().state == "success"
+    assert states(maria)[job_id] == State.FINISHED
+
+
+def test_clear_finished_dag_keeps_every_unfinished_job(dagbag, maria):
+    queue = JobQueue(maria)
+    old = [queue.publish("noop") for _ in range(3)]
+    queue.process()
+    unfinished = [queue.publish("noop"), queue.publish("fail_temporarily"), queue.publish("noop", delay=3600)]
+    queue.process(job_ids=[unfinished[1]])
+    with maria.begin() as conn:
+        conn.execute(text("UPDATE background_job SET finished_at = '2000-01-01', created_at = '2000-01-01'"))
+        conn.execute(text("UPDATE background_job SET finished_at = NULL WHERE state <> 3"))
+
+    dagrun = dagbag.dags["roster_clear_finished_jobs"].test(run_conf={"days": 7})
+
+    assert dagrun.state == "success"
+    assert sorted(states(maria)) == sorted(unfinished)
+    assert not set(old) & set(states(maria))
+
+
+def test_failed_jobs_dag_retries_and_removes_exactly_the_ids_given(dagbag, maria):
+    queue = JobQueue(maria)
+    ids = [queue.publish("fail_permanently") for _ in range(4)]
+    other = queue.publish("fail_temporarily")
+    queue.process()
+
+    shown = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "show"})
+    assert shown.state == "success"
+    retried = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "retry", "ids": [ids[0], ids[2]]})
+    assert retried.state == "success"
+    refused = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "remove", "ids": [ids[1]]})
+    assert refused.state == "failed"  # no confirmation
+    assert states(maria)[ids[1]] == State.PERMANENTLY_FAILED
+    removed = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "remove", "ids": [ids[1]], "confirm": True})
+    assert removed.state == "success"
+
+    assert states(maria) == {
+        ids[0]: State.READY, ids[2]: State.READY, ids[3]: State.PERMANENTLY_FAILED, other: State.TEMPORARILY_FAILED,
+    }  # fmt: skip
