@@ -10,7 +10,7 @@ from sqlalchemy import text
 from roster.errors import InvalidOptionError
 from roster.jobs import JobQueue, State, UnknownCallbackError
 from roster.jobs.errors import JobParametersError
-from roster.jobs.queue import backoff
+from roster.jobs.job_queue import backoff
 
 from .conftest import row, runs, states
 

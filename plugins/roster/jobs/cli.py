@@ -12,7 +12,7 @@ from roster.errors import InvalidOptionError
 
 def _queue(args):
     from roster.jobs.broker import SqsBroker
-    from roster.jobs.queue import JobQueue
+    from roster.jobs.job_queue import JobQueue
     from roster.settings import env_or_variable
 
     url = env_or_variable("ROSTER_JOBS_QUEUE_URL")

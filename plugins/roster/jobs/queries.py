@@ -136,6 +136,13 @@ SELECT queue, state, priority, COUNT(*), MIN(CASE WHEN state = 1 AND available_a
 FROM background_job GROUP BY queue, state, priority
 """
 
+# Jobs a lane's consumer would claim now (READY, or a retry or wait that is due): what JobQueueSensor waits for.
+READY_COUNT = f"""
+SELECT COUNT(*) FROM background_job
+WHERE queue = :queue AND state IN ({State.READY:d}, {State.TEMPORARILY_FAILED:d}, {State.WAITING:d})
+  AND available_at <= :now AND priority BETWEEN :low AND :high
+"""
+
 UNFINISHED_IDENTIFIERS = f"""
 SELECT DISTINCT identifier FROM background_job
 WHERE queue = :queue AND identifier IN :identifiers AND state IN ({_UNFINISHED})

@@ -838,6 +838,13 @@ class JobQueue:
             raise InvalidOptionError("no job ids given (use --all for every failed job)")
         return sql.replace("{only_ids}", "AND id IN :ids"), {"queue": self.queue, "ids": ids}
 
+    def ready_count(self, priorities: str | None = None) -> int:
+        """How many jobs of the lane a consumer could claim now."""
+        low, high = parse_priorities(priorities)
+        with self._cursor() as cursor:
+            self._execute(cursor, q.READY_COUNT, {"queue": self.queue, "now": _ts(utcnow()), "low": low, "high": high})
+            return int(cursor.fetchone()[0])
+
     def unfinished_identifiers(self, identifiers: Sequence[str]) -> list[str]:
         """Which of these identifiers still have a job to come (not FINISHED, REDUNDANT or PERMANENTLY_FAILED)."""
         if not identifiers:

@@ -1,0 +1,1 @@
+"""Airflow triggers of roster (they run in the triggerer)."""
