@@ -25,7 +25,7 @@ URL = f"{MARIADB}/roster_bench"
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from roster.jobs import JobQueue  # noqa: E402
-from roster.jobs.queue import _ts, utcnow  # noqa: E402
+from roster.jobs.job_queue import _ts, utcnow  # noqa: E402
 
 
 def fresh_table(engine) -> None:
