@@ -3,8 +3,9 @@
 
 Broker mode: a deferrable SQS sensor on `ROSTER_JOBS_QUEUE_URL` (waiting in the triggerer) receives the ids of
 newly published jobs; then each lane, most urgent first and in its own pool, claims and runs the received jobs in
-its priority range. Messages are deleted once their jobs are claimed or found already done; a duplicate delivery
-claims nothing. One run at a time, one after the other.
+its priority range, then goes on draining its lane (within the same 50 s), so one wake-up clears the backlog.
+Messages are deleted once their jobs are claimed or found already done; a duplicate delivery claims nothing.
+One run at a time, one after the other.
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ with DAG(
         task_id="wait_for_job_ids",
         aws_conn_id=SQS_CONN_ID,
         sqs_queue=QUEUE_URL,
-        # Short polls, well inside the visibility timeout (see roster_user_cache_warmup_worker).
+        # One long poll: it returns as soon as a message arrives (low latency), and an idle queue costs one
+        # request per 5 s. The lanes then drain their backlog, so a wake-up is not limited to 10 ids.
         max_messages=10,
-        num_batches=10,
-        wait_time_seconds=1,
+        num_batches=1,
+        wait_time_seconds=5,
         visibility_timeout=300,
         delete_message_on_reception=False,
         deferrable=True,
@@ -53,7 +55,7 @@ with DAG(
         *[
             BrokeredJobsOperator(
                 task_id=f"run_{pool}", pool=pool, priorities=lane["priorities"], sensor_task_id=wait.task_id,
-                queue_url=QUEUE_URL, delete_messages=index == len(lanes) - 1,
+                queue_url=QUEUE_URL, delete_messages=index == len(lanes) - 1, drain=True,
             )  # fmt: skip
             for index, (pool, lane) in enumerate(lanes)
         ],

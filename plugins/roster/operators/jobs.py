@@ -5,6 +5,7 @@ The job queue's name is ``queue_name``: ``queue`` is BaseOperator's (the executo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,19 @@ def job_queue(db_conn_id: str, queue: str, sqs_conn_id: str = settings.SQS_CONN_
 def _worker(context: Context) -> str:
     ti = context["ti"]
     return f"{ti.dag_id}.{ti.task_id}[{ti.map_index}] {ti.run_id} try {ti.try_number}"[:255]
+
+
+def _add_counts(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two consumer runs' summaries as one: counts and seconds added, errors joined, the second's stop reason."""
+    merged = dict(first)
+    for key, value in second.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[key] = round(merged.get(key, 0) + value, 3)
+        elif isinstance(value, list):
+            merged[key] = merged.get(key, []) + value
+        else:
+            merged[key] = value
+    return merged
 
 
 class ProcessJobsOperator(BaseOperator):
@@ -93,6 +107,7 @@ class BrokeredJobsOperator(BaseOperator):
     message whose job is still READY (a serial group's turn has not come, or another lane's range) stays.
 
     :param delete_messages: true on the last lane's task only, once every lane has had its turn
+    :param drain: after the delivered jobs, go on draining the lane until it is empty or ``time_limit``
     """
 
     template_fields: Sequence[str] = ("queue_url",)
@@ -100,9 +115,10 @@ class BrokeredJobsOperator(BaseOperator):
     def __init__(
         self, *, sensor_task_id: str, queue_url: str, priorities: str | None = None, queue_name: str = "default",
         db_conn_id: str = settings.DB_CONN_ID, sqs_conn_id: str = settings.SQS_CONN_ID, time_limit: float = 50,
-        delete_messages: bool = True, **kwargs,
+        delete_messages: bool = True, drain: bool = False, **kwargs,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
+        self.drain = drain
         self.delete_messages = delete_messages
         self.sensor_task_id = sensor_task_id
         self.queue_url = queue_url
@@ -121,9 +137,16 @@ class BrokeredJobsOperator(BaseOperator):
         queue = job_queue(self.db_conn_id, self.queue_name)
         client = sqs_client(self.sqs_conn_id)
         try:
+            deadline = time.monotonic() + self.time_limit
             summary = queue.process(
                 priorities=self.priorities, job_ids=list(ids), time_limit=self.time_limit, worker=_worker(context)
             ) if ids else {"claimed": 0, "finished": 0}  # fmt: skip
+            if self.drain and time.monotonic() < deadline:
+                # The rest of the lane's backlog, within the same time limit.
+                drained = queue.process(
+                    priorities=self.priorities, time_limit=deadline - time.monotonic(), worker=_worker(context)
+                )
+                summary = _add_counts(summary, drained)
             keep = claimable_messages(queue, ids)
         finally:
             queue.engine.dispose()
