@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# roster under a real Airflow, without Docker (make standalone): `airflow standalone` runs the scheduler
+# (LocalExecutor), the dag-processor, the triggerer and the api-server, with an SQLite metadata DB in
+# $STANDALONE_HOME/airflow, and with this project's settings:
+#   DAGs from dags/, the plugin from plugins/, the pools (lanes) imported from include/pools.json;
+#   roster database: AIRFLOW_CONN_ROSTER_DB, else SQLite in $STANDALONE_HOME/roster.db (seeded when new);
+#   Redis: AIRFLOW_CONN_ROSTER_REDIS, else redis://127.0.0.1:6379/0;
+#   SQS: AIRFLOW_CONN_ROSTER_SQS with ROSTER_JOBS_QUEUE_URL and ROSTER_WARMUP_QUEUE_URL, else a local moto server
+#     on a free loopback port with the queues roster-jobs and roster-user-cache-warmup (stopped with this script);
+#   the roster DAGs unpaused (ROSTER_UNPAUSE="dag_id ..." chooses which; "" leaves them all paused).
+# Other settings: STANDALONE_HOME (default .standalone), AIRFLOW_PORT (default 8080), and anything Airflow or
+# roster reads from the environment (ROSTER_JOB_MODULES, CACHE_TTL_*, AIRFLOW__...) is passed on.
+# It writes $STANDALONE_HOME/env.sh: source it in another shell to run `airflow ...` or `roster ...` against
+# the same set-up. Ctrl-C (or SIGTERM) stops Airflow and the moto server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+HOME_DIR=$(mkdir -p "${STANDALONE_HOME:-$ROOT/.standalone}" && cd "${STANDALONE_HOME:-$ROOT/.standalone}" && pwd)
+PORT=${AIRFLOW_PORT:-8080}
+
+scripts/install.sh requirements-test.txt  # moto (the local SQS) is a test requirement
+PY="$ROOT/.venv/bin/python"
+export PATH="$ROOT/.venv/bin:$PATH"  # `airflow standalone` starts its components as `airflow ...` from PATH
+
+export AIRFLOW_HOME="$HOME_DIR/airflow"
+export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags"
+export AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+export AIRFLOW__CORE__EXECUTOR=LocalExecutor
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-"sqlite:///$AIRFLOW_HOME/airflow.db"}
+export AIRFLOW__API__HOST=${AIRFLOW__API__HOST:-127.0.0.1}
+export AIRFLOW__API__PORT=$PORT
+export AIRFLOW__API__BASE_URL="http://127.0.0.1:$PORT"  # the workers reach the Execution API here
+export AIRFLOW__API__WORKERS=${AIRFLOW__API__WORKERS:-1}
+export AIRFLOW__CORE__PARALLELISM=${AIRFLOW__CORE__PARALLELISM:-16}  # task processes at once (LocalExecutor)
+export AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL=${AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL:-30}
+export AIRFLOW_CONN_ROSTER_DB=${AIRFLOW_CONN_ROSTER_DB:-"sqlite:///$HOME_DIR/roster.db"}
+export AIRFLOW_CONN_ROSTER_REDIS=${AIRFLOW_CONN_ROSTER_REDIS:-"redis://127.0.0.1:6379/0"}
+mkdir -p "$AIRFLOW_HOME"
+
+MOTO_PID=
+AIRFLOW_PID=
+stop() {
+  trap - EXIT INT TERM
+  if [ -n "$AIRFLOW_PID" ]; then  # airflow standalone and every process it started: their own process group
+    kill -TERM -- "-$AIRFLOW_PID" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 -- "-$AIRFLOW_PID" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL -- "-$AIRFLOW_PID" 2>/dev/null || true
+  fi
+  [ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null || true
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ -z "${AIRFLOW_CONN_ROSTER_SQS:-}" ]; then
+  moto_port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$PY" -m moto.server -H 127.0.0.1 -p "$moto_port" >"$HOME_DIR/moto.log" 2>&1 &
+  MOTO_PID=$!
+  for _ in $(seq 1 100); do "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $moto_port), 1)" 2>/dev/null && break; sleep 0.2; done
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+  export AIRFLOW_CONN_ROSTER_SQS="aws://testing:testing@/?region_name=us-east-1&endpoint_url=http%3A%2F%2F127.0.0.1%3A$moto_port"
+  urls=$("$PY" - "$moto_port" <<'PY'
+import sys
+import boto3
+sqs = boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{sys.argv[1]}", region_name="us-east-1")
+print(sqs.create_queue(QueueName="roster-jobs")["QueueUrl"], sqs.create_queue(QueueName="roster-user-cache-warmup")["QueueUrl"])
+PY
+)
+  export ROSTER_JOBS_QUEUE_URL=${urls%% *} ROSTER_WARMUP_QUEUE_URL=${urls##* }
+  echo "standalone: SQS is a moto server on 127.0.0.1:$moto_port (log: $HOME_DIR/moto.log)"
+fi
+
+{
+  echo "# roster standalone set-up: . $HOME_DIR/env.sh"
+  echo "export PATH=\"$ROOT/.venv/bin:\$PATH\""
+  env | grep -E '^(AIRFLOW_HOME|AIRFLOW__|AIRFLOW_CONN_ROSTER_|ROSTER_|AWS_|CACHE_TTL_|PYTHONPATH)' | sort | while IFS='=' read -r name value; do
+    printf 'export %s=%q\n' "$name" "$value"
+  done
+} >"$HOME_DIR/env.sh"
+
+echo "standalone: initialising Airflow in $AIRFLOW_HOME (log: $HOME_DIR/setup.log)"
+{
+  airflow db migrate
+  airflow pools import include/pools.json
+  if [ "$AIRFLOW_CONN_ROSTER_DB" = "sqlite:///$HOME_DIR/roster.db" ] && [ ! -e "$HOME_DIR/.seeded" ]; then
+    roster seed --users "${DEMO_USERS:-5000}" --assignments-per-user 5 --line-items 50 && touch "$HOME_DIR/.seeded"
+  fi
+  roster jobs update-schema
+  airflow dags reserialize
+} >"$HOME_DIR/setup.log" 2>&1 || { tail -30 "$HOME_DIR/setup.log"; exit 1; }
+unpause=${ROSTER_UNPAUSE-roster_user_cache_warmup roster_user_cache_warmup_worker roster_job_queue roster_job_broker
+  roster_job_maintenance roster_clear_finished_jobs roster_failed_jobs}
+for dag_id in $unpause; do
+  airflow dags unpause "$dag_id" >>"$HOME_DIR/setup.log" 2>&1 || echo "standalone: could not unpause $dag_id" >&2
+done
+echo "standalone: unpaused: ${unpause:-none}"
+echo "standalone: UI on http://127.0.0.1:$PORT (user admin; password in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)"
+echo "standalone: in another shell: . $HOME_DIR/env.sh; roster jobs stats"
+
+setsid airflow standalone &
+AIRFLOW_PID=$!
+wait "$AIRFLOW_PID"

@@ -1,0 +1,104 @@
+"""Under a real scheduler (``scripts/standalone.sh``, LocalExecutor): a lane's pool bounds its consumers.
+
+``dag.test()`` runs task instances one after the other and knows nothing of pools, so this is the one place where
+the scheduler itself runs roster's DAGs. roster_job_queue maps one consumer per slot that include/pools.json gives
+the general lane (3); the pool in Airflow is then set to 1 slot, so 3 consumers are mapped but only 1 may run at a
+time. If the scheduler ignored the pool, 3 would drain the lane together and the jobs would overlap; the same run
+with 3 slots shows that they do.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from sqlalchemy import text
+
+from conftest import MARIADB_URL, ROOT, TEST_DATABASE
+from roster.jobs import JobQueue, State
+from tests.jobs.conftest import reset, runs, states
+from tests.standalone import StandaloneAirflow
+
+pytestmark = pytest.mark.slow
+
+JOBS = 30
+SLEEP = 0.5  # 15 s of work in all: room for 3 consumers to overlap when the pool lets them
+DAG_ID = "roster_job_queue"
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The most intervals (started, finished) open at the same instant."""
+    events = sorted([(s, 1) for s, _ in intervals] + [(f, -1) for _, f in intervals])
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def _wait_for_quiet(airflow: StandaloneAirflow, timeout: float = 120) -> None:
+    """No run of the DAG active, and not about to be: the next scheduled run (every minute) is >20 s away."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = [r for r in airflow.runs(DAG_ID) if r["state"] in ("queued", "running")]
+        if not active and 5 <= time.gmtime().tm_sec <= 35:
+            return
+        time.sleep(1)
+    raise TimeoutError(f"{DAG_ID} still has active runs after {timeout} s")
+
+
+def _drain_with_pool_slots(airflow: StandaloneAirflow, engine, slots: int) -> tuple[int, set[str]]:
+    """Publish JOBS general-lane jobs, trigger a run with the lane's pool at ``slots``; the peak overlap of job
+    executions and the workers (consumer task instances, with their run ids) that ran them."""
+    _wait_for_quiet(airflow)
+    airflow.cli("pools", "set", "roster_jobs_all", str(slots), "general lane (test)")
+    reset(engine)
+    queue = JobQueue(engine)
+    with queue.bulk():
+        for i in range(JOBS):
+            queue.publish("record", {"key": f"s{slots}-{i}", "sleep": SLEEP}, priority=50)
+    airflow.cli("dags", "trigger", DAG_ID)
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and set(states(engine).values()) != {State.FINISHED}:
+        time.sleep(1)
+    assert set(states(engine).values()) == {State.FINISHED}, airflow.log_tail()
+    done = runs(engine)
+    assert len(done) == JOBS and len({r[0] for r in done}) == JOBS  # each job ran, and ran once
+    with engine.connect() as conn:
+        workers = {w for (w,) in conn.execute(text("SELECT DISTINCT worker FROM background_job"))}
+    return max_overlap([(r[2], r[3]) for r in done]), workers
+
+
+def _consumer_states(airflow: StandaloneAirflow, run_id: str) -> dict[int, str]:
+    """map_index → state of the general lane's consumers in one run."""
+    tis = airflow.cli_json("tasks", "states-for-dag-run", DAG_ID, run_id, "-o", "json")
+    return {int(ti["map_index"]): ti["state"] for ti in tis if ti["task_id"] == "consume_roster_jobs_all"}
+
+
+def test_a_lanes_pool_bounds_its_concurrent_consumers(mariadb_engine, tmp_path):
+    env = {
+        "AIRFLOW_CONN_ROSTER_DB": f"{MARIADB_URL}/{TEST_DATABASE}",
+        "AIRFLOW_CONN_ROSTER_REDIS": os.environ["AIRFLOW_CONN_ROSTER_REDIS"],
+        "AIRFLOW_CONN_ROSTER_SQS": "aws://testing:testing@/?region_name=us-east-1",  # no broker: the table is polled
+        "ROSTER_JOB_MODULES": "tests.jobs.callbacks",
+        "ROSTER_TEST_RUNS_URL": f"{MARIADB_URL}/{TEST_DATABASE}",
+        "PYTHONPATH": str(ROOT),
+    }
+    reset(mariadb_engine)
+    JobQueue(mariadb_engine).update_schema()
+    with StandaloneAirflow(tmp_path / "standalone", env=env, unpause=DAG_ID) as airflow:
+        bounded, bounded_workers = _drain_with_pool_slots(airflow, mariadb_engine, slots=1)
+        free, free_workers = _drain_with_pool_slots(airflow, mariadb_engine, slots=3)
+        bounded_run = next(iter(bounded_workers)).split(" ")[1]
+        consumers = _consumer_states(airflow, bounded_run)
+    print(f"peak concurrent jobs: 1 slot {bounded} ({len(bounded_workers)} worker(s)), "
+          f"3 slots {free} ({len(free_workers)} worker(s))")  # fmt: skip
+
+    # The run that drained the lane under 1 slot had 3 consumers of the general lane mapped, and all succeeded.
+    assert consumers == {0: "success", 1: "success", 2: "success"}, consumers
+    # 1 slot: never two jobs of the lane at once, though 3 consumers were mapped in the run.
+    assert bounded == 1, f"1 slot, yet {bounded} jobs ran at once (workers: {sorted(bounded_workers)})"
+    # 3 slots, same DAG, same jobs: the consumers overlap, so the 1-slot result is the pool's doing.
+    assert free >= 2, f"3 slots, yet jobs never overlapped (workers: {sorted(free_workers)})"
+    assert len(free_workers) >= 2

@@ -1,0 +1,134 @@
+"""A real Airflow for tests and benchmarks: ``scripts/standalone.sh`` (``airflow standalone``: scheduler with the
+LocalExecutor, dag-processor, triggerer, api-server) in a temporary home, on free loopback ports.
+
+    with StandaloneAirflow(home, env={...}) as airflow:
+        airflow.cli("pools", "set", "roster_jobs_all", "1", "test")
+
+Every wait is bounded; on exit the script stops Airflow's whole process group (and its own moto server, if any).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class StandaloneAirflow:
+    """``scripts/standalone.sh`` with STANDALONE_HOME=``home``; ``env`` is added to a clean environment.
+
+    :param unpause: DAG ids the script unpauses (default: none, the caller decides)
+    """
+
+    def __init__(self, home: Path, env: dict[str, str] | None = None, unpause: str = "", ready_timeout: float = 240):
+        self.home = Path(home)
+        self.port = free_port()
+        self.ready_timeout = ready_timeout
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ROSTER_"))}
+        self.env = {
+            **base,
+            "STANDALONE_HOME": str(self.home),
+            "AIRFLOW_PORT": str(self.port),
+            "ROSTER_UNPAUSE": unpause,
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            **(env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+        self.log_path = self.home / "standalone.log"
+
+    def __enter__(self) -> StandaloneAirflow:
+        self.home.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            ["bash", str(ROOT / "scripts" / "standalone.sh")], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=ROOT,
+        )  # fmt: skip
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # the script stops Airflow's process group, then moto
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def _wait_ready(self) -> None:
+        """Until the api-server reports a healthy scheduler, triggerer and dag-processor."""
+        deadline = time.monotonic() + self.ready_timeout
+        url = f"http://127.0.0.1:{self.port}/api/v2/monitor/health"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"standalone.sh exited ({self.process.returncode}):\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    health = json.load(response)
+                if all(health.get(c, {}).get("status") == "healthy" for c in ("scheduler", "triggerer", "dag_processor")):
+                    return
+            except (OSError, ValueError):
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"Airflow standalone not healthy after {self.ready_timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def cli(self, *args: str, timeout: float = 120) -> str:
+        """``airflow ARGS`` against this Airflow (the environment the script wrote to env.sh); returns stdout."""
+        command = f". {self.home / 'env.sh'} && exec airflow " + " ".join(_quote(a) for a in args)
+        result = subprocess.run(["bash", "-c", command], env=self.env, capture_output=True, text=True, timeout=timeout)
+        if result.returncode:
+            raise RuntimeError(f"airflow {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def environment(self) -> dict[str, str]:
+        """The environment the script wrote to ``env.sh`` (connections, queue URLs, Airflow settings)."""
+        out = subprocess.run(
+            ["bash", "-c", f". {self.home / 'env.sh'} && env -0"], env=self.env, capture_output=True, timeout=30,
+            check=True,
+        ).stdout.decode()  # fmt: skip
+        return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
+
+    def runs(self, dag_id: str) -> list[dict]:
+        """The DAG's runs, newest first (``airflow dags list-runs -o json``)."""
+        return self.cli_json("dags", "list-runs", dag_id, "-o", "json")
+
+    def cli_json(self, *args: str) -> list:
+        """``airflow ARGS -o json``: its JSON line (warnings may come before it on stdout)."""
+        lines = [line for line in self.cli(*args).splitlines() if line.startswith(("[{", "[]"))]
+        return json.loads(lines[-1]) if lines else []
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
