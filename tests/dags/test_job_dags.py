@@ -135,3 +135,22 @@ def test_failed_jobs_dag_retries_and_removes_exactly_the_ids_given(dagbag, maria
     assert states(maria) == {
         ids[0]: State.READY, ids[2]: State.READY, ids[3]: State.PERMANENTLY_FAILED, other: State.TEMPORARILY_FAILED,
     }  # fmt: skip
+
+
+def test_warm_users_jobs_run_in_the_lanes_like_any_job(dagbag, maria, warmup_data, redis_client):
+    """The built-in callback warm_users: a cache warmup enqueued as a job and run by roster_job_queue."""
+    from tests.warmup.test_shard import cached_users
+
+    users, _ = warmup_data
+    queue = JobQueue(maria)
+    warm = queue.publish("warm_users", {"usernames": ["zoë_ünïcødé", "user_10", "nobody_here"]}, priority=5)
+    nobody = queue.publish("warm_users", {"usernames": ["nobody_here", "nor_here"]})
+
+    dagrun = dagbag.dags["roster_job_queue"].test()
+
+    assert dagrun.state == "success"
+    assert cached_users(redis_client) == {n: users[n] for n in ("zoë_ünïcødé", "user_10")}
+    assert states(maria) == {warm: State.FINISHED, nobody: State.PERMANENTLY_FAILED}
+    with maria.connect() as conn:
+        error = conn.execute(text("SELECT error_message FROM background_job WHERE id = :id"), {"id": nobody}).scalar()
+    assert "none of these users exist: nobody_here, nor_here" in error
