@@ -22,26 +22,8 @@ export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$AIRFLOW_HOME/airflow.db"
 export AIRFLOW__LOGGING__LOGGING_LEVEL=${AIRFLOW__LOGGING__LOGGING_LEVEL:-WARNING}
 export AIRFLOW_CONN_ROSTER_DB=${AIRFLOW_CONN_ROSTER_DB:-"sqlite:///$DEMO/roster.db"}
 
-redis_answers() {  # redis_answers PORT
-  "$PY" -c "import redis,sys; redis.Redis(host='127.0.0.1', port=$1, socket_connect_timeout=1).ping()" 2>/dev/null
-}
-if [ -z "${AIRFLOW_CONN_ROSTER_REDIS:-}" ]; then
-  if redis_answers 6379; then
-    export AIRFLOW_CONN_ROSTER_REDIS="redis://127.0.0.1:6379/0"
-    echo "demo: using the Redis at 127.0.0.1:6379"
-  elif command -v redis-server >/dev/null; then
-    port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
-      --pidfile "$DEMO/redis.pid" --logfile "$DEMO/redis.log"
-    for _ in $(seq 1 50); do redis_answers "$port" && break; sleep 0.1; done
-    export AIRFLOW_CONN_ROSTER_REDIS="redis://127.0.0.1:$port/0"
-    echo "demo: started redis-server on 127.0.0.1:$port for the demo (stop it: kill \$(cat .demo/redis.pid))"
-  else
-    echo "demo: no Redis answers on 127.0.0.1:6379 and redis-server is not installed." >&2
-    echo "      Install one (Debian: apt-get install redis-server) or set AIRFLOW_CONN_ROSTER_REDIS=redis://host:port/db" >&2
-    exit 1
-  fi
-fi
+. scripts/redis.sh
+ensure_redis "$DEMO"
 
 echo "demo: initialising Airflow in $AIRFLOW_HOME"
 .venv/bin/airflow db migrate >"$DEMO/airflow-db-migrate.log" 2>&1 || { tail -20 "$DEMO/airflow-db-migrate.log"; exit 1; }

@@ -4,7 +4,7 @@
 # $STANDALONE_HOME/airflow, and with this project's settings:
 #   DAGs from dags/, the plugin from plugins/, the pools (lanes) imported from include/pools.json;
 #   roster database: AIRFLOW_CONN_ROSTER_DB, else SQLite in $STANDALONE_HOME/roster.db (seeded when new);
-#   Redis: AIRFLOW_CONN_ROSTER_REDIS, else redis://127.0.0.1:6379/0;
+#   Redis: AIRFLOW_CONN_ROSTER_REDIS, else the one on 127.0.0.1:6379 (db 0), else a redis-server it starts;
 #   SQS: AIRFLOW_CONN_ROSTER_SQS with ROSTER_JOBS_QUEUE_URL and ROSTER_WARMUP_QUEUE_URL, else a local moto server
 #     on a free loopback port with the queues roster-jobs and roster-user-cache-warmup (stopped with this script);
 #   the roster DAGs unpaused (ROSTER_UNPAUSE="dag_id ..." chooses which; "" leaves them all paused).
@@ -35,8 +35,9 @@ export AIRFLOW__API__WORKERS=${AIRFLOW__API__WORKERS:-1}
 export AIRFLOW__CORE__PARALLELISM=${AIRFLOW__CORE__PARALLELISM:-16}  # task processes at once (LocalExecutor)
 export AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL=${AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL:-30}
 export AIRFLOW_CONN_ROSTER_DB=${AIRFLOW_CONN_ROSTER_DB:-"sqlite:///$HOME_DIR/roster.db"}
-export AIRFLOW_CONN_ROSTER_REDIS=${AIRFLOW_CONN_ROSTER_REDIS:-"redis://127.0.0.1:6379/0"}
 mkdir -p "$AIRFLOW_HOME"
+. scripts/redis.sh
+ensure_redis "$HOME_DIR"
 
 MOTO_PID=
 AIRFLOW_PID=
