@@ -149,6 +149,29 @@ def test_limit_and_die_stop_the_consumer(queue, engine):
     assert sum(1 for s in states(engine).values() if s == State.READY) == 3
 
 
+def test_idle_wait_runs_jobs_published_while_the_lane_is_empty(queue, engine):
+    import threading
+    import time
+
+    publisher = threading.Timer(0.6, lambda: JobQueue(engine).publish("record", {"key": "late"}))
+    publisher.start()
+    started = time.monotonic()
+    summary = queue.process(idle_wait=1.5)
+    took = time.monotonic() - started
+    publisher.join()
+
+    # The job published 0.6 s in ran in this consumer, which then stopped after 1.5 s without new jobs.
+    assert summary["finished"] == 1 and summary["stopped_by"] == "empty"
+    assert [r[0] for r in runs(engine)] == ["late"]
+    assert 2.0 <= took < 10
+    assert queue.process(idle_wait=0)["claimed"] == 0  # without it, an empty lane stops at once
+
+
+def test_idle_wait_ends_at_the_time_limit(queue, engine):
+    summary = queue.process(idle_wait=30, time_limit=0.5)
+    assert summary["stopped_by"] == "time_limit" and summary["seconds"] < 5
+
+
 def test_stop_consumers_stops_runs_started_before(queue, engine):
     queue.publish("noop")
     queue.stop_consumers()

@@ -55,7 +55,7 @@ def cmd_publish(args) -> int:
 def cmd_process(args) -> int:
     summary = _queue(args).process(
         priorities=args.priorities, limit=args.limit, time_limit=args.time_limit, memory_limit=args.memory_limit,
-        batch=args.batch, worker=args.worker, handle_signals=True,
+        batch=args.batch, worker=args.worker, handle_signals=True, idle_wait=args.idle_wait,
     )  # fmt: skip
     _print(summary)
     return 0
@@ -123,7 +123,9 @@ def add_jobs_subcommands(commands) -> None:
     process.add_argument("--limit", type=_number(int))
     process.add_argument("--time-limit", type=_number(float), help="seconds")
     process.add_argument("--memory-limit", type=_number(float), help="MB of resident memory")
-    process.add_argument("--batch", type=_number(int), default=10, help="jobs per claim (default 10)")
+    process.add_argument("--batch", type=_number(int), help="jobs per claim (default: adapted to about 1 s of work)")
+    process.add_argument("--idle-wait", type=_number(float), default=0.0,
+                         help="seconds to go on looking for new jobs once the lane is empty (default 0: stop)")
     process.add_argument("--worker", help="recorded on each job (default: none)")
     process.set_defaults(handler=cmd_process)
 

@@ -45,6 +45,8 @@ log = logging.getLogger("roster.jobs")
 DEFAULT_CLAIM_BATCH = 10
 MAX_CLAIM_BATCH = 100
 TARGET_BATCH_SECONDS = 1.0
+# How often an idle consumer (process(idle_wait=...)) looks for new jobs: one indexed read each time.
+IDLE_POLL_SECONDS = 0.25
 PROMOTE_EVERY_SECONDS = 1.0
 PUBLISH_CHUNK = 500
 DEADLOCK_RETRIES = 5
@@ -482,12 +484,15 @@ class JobQueue:
         worker: str | None = None,
         job_ids: Sequence[int] | None = None,
         handle_signals: bool = False,
+        idle_wait: float = 0.0,
     ) -> dict[str, Any]:
         """One consumer run: claim and run jobs of the lane until it is empty, ``limit`` jobs ran, ``time_limit``
         seconds passed, RSS exceeds ``memory_limit`` MB, a DieError, SIGTERM or ``stop-consumers``.
 
         :param batch: jobs per claim; by default adapted to about a second of work (see MAX_CLAIM_BATCH)
         :param job_ids: claim only these (what a broker delivered); jobs already taken or done are not claimed
+        :param idle_wait: once the lane is empty, go on looking (every IDLE_POLL_SECONDS) for this many seconds
+            before stopping, so jobs published meanwhile start at once; not with ``job_ids``
         """
         started = time.monotonic()
         started_at = utcnow()
@@ -501,6 +506,7 @@ class JobQueue:
         pending_ids = list(job_ids) if job_ids is not None else None
         size = batch or DEFAULT_CLAIM_BATCH
         finished: list[tuple] = []
+        idle_since: float | None = None
         self._held = self._checkout()
         try:
             while True:
@@ -518,8 +524,14 @@ class JobQueue:
                     claimed_ids = {job.id for job in jobs}
                     pending_ids = [i for i in pending_ids if i not in claimed_ids]
                 if not jobs:
+                    now = time.monotonic()
+                    idle_since = now if idle_since is None else idle_since
+                    if idle_wait > 0 and pending_ids is None and now - idle_since < idle_wait:
+                        time.sleep(min(IDLE_POLL_SECONDS, idle_wait - (now - idle_since)))
+                        continue
                     summary.stopped_by = "empty"
                     break
+                idle_since = None
                 summary.claimed += len(jobs)
                 lease.hold(job.id for job in jobs)
                 batch_started = time.monotonic()
