@@ -2,10 +2,11 @@
 ### roster_job_broker
 
 Broker mode: a deferrable SQS sensor on `ROSTER_JOBS_QUEUE_URL` (waiting in the triggerer) receives the ids of
-newly published jobs; then each lane, most urgent first and in its own pool, claims and runs the received jobs in
-its priority range, then goes on draining its lane (within the same 50 s), so one wake-up clears the backlog.
-Messages are deleted once their jobs are claimed or found already done; a duplicate delivery claims nothing.
-One run at a time, one after the other.
+newly published jobs; then every lane at once, each in its own pool, claims and runs the received jobs of its
+priority range (most urgent first), drains the rest of its backlog, and keeps looking for new jobs until it has
+been idle for `ROSTER_BROKER_IDLE_WAIT` seconds (10), all within 50 s. Then `settle_messages` deletes the messages
+whose jobs were claimed or found done (a duplicate delivery claims nothing) and the malformed ones; a message
+whose job is still waiting its turn stays. One run at a time, one after the other.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.providers.amazon.aws.sensors.sqs import SqsSensor
-from airflow.sdk import DAG, chain
+from airflow.sdk import DAG
 
 from roster.jobs.lanes_config import lane_specs
-from roster.operators.jobs import BrokeredJobsOperator
-from roster.settings import SQS_CONN_ID, required_setting
+from roster.operators.jobs import BrokeredJobsOperator, SettleJobMessagesOperator
+from roster.settings import SQS_CONN_ID, broker_idle_wait, required_setting
 
 QUEUE_URL = "{{ roster_setting('ROSTER_JOBS_QUEUE_URL') }}"
+IDLE_WAIT = broker_idle_wait()  # an environment variable: no I/O at parse time
 
 with DAG(
     dag_id="roster_job_broker",
@@ -49,14 +51,12 @@ with DAG(
         timeout=timedelta(hours=1).total_seconds(),
         soft_fail=True,
     )
-    lanes = list(lane_specs().items())
-    chain(
-        wait,
-        *[
-            BrokeredJobsOperator(
-                task_id=f"run_{pool}", pool=pool, priorities=lane["priorities"], sensor_task_id=wait.task_id,
-                queue_url=QUEUE_URL, delete_messages=index == len(lanes) - 1, drain=True,
-            )  # fmt: skip
-            for index, (pool, lane) in enumerate(lanes)
-        ],
-    )
+    lanes = [
+        BrokeredJobsOperator(
+            task_id=f"run_{pool}", pool=pool, priorities=lane["priorities"], sensor_task_id=wait.task_id, drain=True,
+            idle_wait=IDLE_WAIT,
+        )  # fmt: skip
+        for pool, lane in lane_specs().items()
+    ]
+    settle = SettleJobMessagesOperator(task_id="settle_messages", sensor_task_id=wait.task_id, queue_url=QUEUE_URL)
+    wait >> lanes >> settle

@@ -37,6 +37,7 @@ os.environ.update(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
+        "ROSTER_BROKER_IDLE_WAIT": "1",  # roster_job_broker's lanes run one after the other under dag.test()
     }
 )
 for _name in ("ROSTER_CACHE_KEY_PREFIX", "ROSTER_WARMUP_QUEUE_URL", "ROSTER_JOBS_QUEUE_URL"):

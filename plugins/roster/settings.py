@@ -29,6 +29,20 @@ def _int_env(name: str, default: int) -> int:
     return value
 
 
+def broker_idle_wait() -> float:
+    """Seconds a roster_job_broker lane keeps looking for new jobs once its backlog is done (0: stop at once)."""
+    raw = os.environ.get("ROSTER_BROKER_IDLE_WAIT", "").strip()
+    try:
+        value = float(raw) if raw else 10.0
+    except ValueError:
+        raise InvalidOptionError(
+            f"environment variable ROSTER_BROKER_IDLE_WAIT={raw!r} must be a number of seconds"
+        ) from None
+    if not 0 <= value <= 45:
+        raise InvalidOptionError(f"environment variable ROSTER_BROKER_IDLE_WAIT={raw!r} must be between 0 and 45")
+    return value
+
+
 def user_ttl() -> int:
     """TTL in seconds of ``user.<username>`` documents."""
     return _int_env("CACHE_TTL_GET_USER_WITH_ASSIGNMENTS", 3600)

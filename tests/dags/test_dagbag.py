@@ -37,3 +37,19 @@ def test_warmup_dag_shape(dagbag):
     assert worker.max_active_runs == 1
     sensor = worker.task_dict["wait_for_messages"]
     assert sensor.deferrable is True and sensor.delete_message_on_reception is False
+
+
+def test_broker_dag_runs_the_lanes_side_by_side_then_settles_the_messages(dagbag):
+    dag = dagbag.dags["roster_job_broker"]
+    lanes = {"run_roster_jobs_urgent", "run_roster_jobs_all"}
+    assert dag.task_dict["wait_for_job_ids"].downstream_task_ids == lanes
+    assert dag.task_dict["settle_messages"].upstream_task_ids == lanes
+    assert {dag.task_dict[t].pool for t in lanes} == {"roster_jobs_urgent", "roster_jobs_all"}
+
+
+def test_a_bad_broker_idle_wait_is_an_import_error_that_names_the_variable(monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("ROSTER_BROKER_IDLE_WAIT", "soon")
+    bag = DagBag(str(ROOT / "dags" / "roster_job_broker.py"))
+    assert "ROSTER_BROKER_IDLE_WAIT='soon' must be a number of seconds" in "".join(bag.import_errors.values())

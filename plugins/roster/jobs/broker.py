@@ -100,12 +100,22 @@ def delete_messages(client, queue_url: str, messages: Sequence[dict]) -> None:
             log.warning("SQS did not delete %d job message(s)", len(response["Failed"]))
 
 
-def handle_job_messages(queue, client, queue_url: str, messages: Sequence[dict], **process_kwargs) -> dict:
-    """Claim and run the jobs named by received broker messages; delete each message once its job was claimed or
-    is found already taken or done (a duplicate delivery claims nothing). Malformed messages are logged and
-    deleted; a message whose job is still READY stays."""
+def settle_messages(queue, client, queue_url: str, messages: Sequence[dict]) -> dict[str, int]:
+    """Once the delivered jobs had their turn: delete each message whose job was claimed or is found already taken
+    or done (a duplicate delivery claims nothing), and the malformed ones (logged). A message whose job is still
+    READY (a serial group's turn has not come, a delay) stays, to be delivered again after its visibility timeout."""
     ids, malformed = decode_messages(messages)
-    summary = queue.process(job_ids=list(ids), **process_kwargs) if ids else {"claimed": 0}
     keep = claimable_messages(queue, ids)
-    delete_messages(client, queue_url, [m for job_id, ms in ids.items() if job_id not in keep for m in ms] + malformed)
-    return {**summary, "messages": len(messages), "messages_malformed": len(malformed), "messages_kept": len(keep)}
+    done = [m for job_id, ms in ids.items() if job_id not in keep for m in ms] + malformed
+    delete_messages(client, queue_url, done)
+    log.info("%d job message(s): %d deleted (%d malformed), %d kept for later",
+             len(messages), len(done), len(malformed), len(keep))  # fmt: skip
+    return {"messages": len(messages), "messages_deleted": len(done), "messages_kept": len(keep),
+            "messages_malformed": len(malformed)}  # fmt: skip
+
+
+def handle_job_messages(queue, client, queue_url: str, messages: Sequence[dict], **process_kwargs) -> dict:
+    """Claim and run the jobs named by received broker messages, then settle the messages."""
+    ids, _ = decode_messages(messages)
+    summary = queue.process(job_ids=list(ids), **process_kwargs) if ids else {"claimed": 0}
+    return {**summary, **settle_messages(queue, client, queue_url, messages)}

@@ -53,6 +53,7 @@ class ProcessJobsOperator(BaseOperator):
     :param time_limit: seconds; keep it under the DAG's interval so runs do not pile up
     :param job_ids: only these jobs (what a broker delivered); templated
     :param consumer: which of the lane's consumers this is (the DAG maps one per pool slot); shown in logs
+    :param idle_wait: once the lane is empty, go on looking for new jobs for this many seconds (within time_limit)
     """
 
     template_fields: Sequence[str] = ("priorities", "job_ids", "queue_name", "db_conn_id")
@@ -67,6 +68,7 @@ class ProcessJobsOperator(BaseOperator):
         memory_limit: float | None = None,
         job_ids: Any = None,
         consumer: int | None = None,
+        idle_wait: float = 0.0,
         queue_name: str = "default",
         db_conn_id: str = settings.DB_CONN_ID,
         **kwargs,
@@ -77,6 +79,7 @@ class ProcessJobsOperator(BaseOperator):
         self.time_limit = time_limit
         self.limit = limit
         self.memory_limit = memory_limit
+        self.idle_wait = idle_wait
         self.job_ids = job_ids
         self.queue_name = queue_name
         self.db_conn_id = db_conn_id
@@ -86,7 +89,7 @@ class ProcessJobsOperator(BaseOperator):
         try:
             summary = queue.process(
                 priorities=self.priorities, limit=self.limit, time_limit=self.time_limit,
-                memory_limit=self.memory_limit, worker=_worker(context),
+                memory_limit=self.memory_limit, worker=_worker(context), idle_wait=self.idle_wait,
                 job_ids=list(self.job_ids) if self.job_ids is not None else None,
             )  # fmt: skip
         finally:
@@ -103,39 +106,36 @@ class ProcessJobsOperator(BaseOperator):
 
 class BrokeredJobsOperator(BaseOperator):
     """Claim and run, within one lane's priority range, the jobs named by the messages an SqsSensor received
-    (XCom ``messages``); then, if ``delete_messages``, delete the messages whose jobs were claimed or are done. A
-    message whose job is still READY (a serial group's turn has not come, or another lane's range) stays.
+    (XCom ``messages``); with ``drain``, then the rest of the lane's backlog. It deletes no message: several lanes
+    share the messages, so one :class:`SettleJobMessagesOperator` downstream of them all does.
 
-    :param delete_messages: true on the last lane's task only, once every lane has had its turn
     :param drain: after the delivered jobs, go on draining the lane until it is empty or ``time_limit``
+    :param idle_wait: with ``drain``, once the lane is empty go on looking for new jobs for this many seconds
     """
 
-    template_fields: Sequence[str] = ("queue_url",)
+    template_fields: Sequence[str] = ("priorities", "queue_name", "db_conn_id")
+    ui_color = "#cfe3f7"
 
     def __init__(
-        self, *, sensor_task_id: str, queue_url: str, priorities: str | None = None, queue_name: str = "default",
-        db_conn_id: str = settings.DB_CONN_ID, sqs_conn_id: str = settings.SQS_CONN_ID, time_limit: float = 50,
-        delete_messages: bool = True, drain: bool = False, **kwargs,
+        self, *, sensor_task_id: str, priorities: str | None = None, queue_name: str = "default",
+        db_conn_id: str = settings.DB_CONN_ID, time_limit: float = 50, drain: bool = False, idle_wait: float = 0.0,
+        **kwargs,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
-        self.drain = drain
-        self.delete_messages = delete_messages
         self.sensor_task_id = sensor_task_id
-        self.queue_url = queue_url
         self.priorities = priorities
         self.queue_name = queue_name
         self.db_conn_id = db_conn_id
-        self.sqs_conn_id = sqs_conn_id
         self.time_limit = time_limit
+        self.drain = drain
+        self.idle_wait = idle_wait
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from roster.jobs.broker import claimable_messages, decode_messages, delete_messages
-        from roster.warmup.messages import sqs_client
+        from roster.jobs.broker import decode_messages
 
         messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
-        ids, malformed = decode_messages(messages)
+        ids, _ = decode_messages(messages)
         queue = job_queue(self.db_conn_id, self.queue_name)
-        client = sqs_client(self.sqs_conn_id)
         try:
             deadline = time.monotonic() + self.time_limit
             summary = queue.process(
@@ -144,21 +144,45 @@ class BrokeredJobsOperator(BaseOperator):
             if self.drain and time.monotonic() < deadline:
                 # The rest of the lane's backlog, within the same time limit.
                 drained = queue.process(
-                    priorities=self.priorities, time_limit=deadline - time.monotonic(), worker=_worker(context)
-                )
+                    priorities=self.priorities, time_limit=deadline - time.monotonic(), worker=_worker(context),
+                    idle_wait=self.idle_wait,
+                )  # fmt: skip
                 summary = _add_counts(summary, drained)
-            keep = claimable_messages(queue, ids)
         finally:
             queue.engine.dispose()
-        done = [m for job_id, ms in ids.items() if job_id not in keep for m in ms] + malformed
-        if not self.delete_messages:
-            done = []
-        delete_messages(client, self.queue_url, done)
-        summary.update(messages=len(messages), messages_deleted=len(done), messages_kept=len(keep),
-                       messages_malformed=len(malformed))  # fmt: skip
-        self.log.info("%d message(s): %d deleted (%d malformed), %d kept for later; %d job(s) claimed",
-                      len(messages), len(done), len(malformed), len(keep), summary["claimed"])  # fmt: skip
+        self.log.info("lane %s: %d job id(s) delivered; %d job(s) claimed, %d finished",
+                      self.priorities, len(ids), summary["claimed"], summary["finished"])  # fmt: skip
         return summary
+
+
+class SettleJobMessagesOperator(BaseOperator):
+    """After the lanes ran the delivered jobs: delete the messages whose jobs were claimed or are done, and the
+    malformed ones; a message whose job is still READY stays, to be delivered again after its visibility timeout.
+    If a lane failed, this does not run: the messages come back and claim nothing that was taken or done."""
+
+    template_fields: Sequence[str] = ("queue_url",)
+
+    def __init__(
+        self, *, sensor_task_id: str, queue_url: str, queue_name: str = "default",
+        db_conn_id: str = settings.DB_CONN_ID, sqs_conn_id: str = settings.SQS_CONN_ID, **kwargs,
+    ) -> None:  # fmt: skip
+        super().__init__(**kwargs)
+        self.sensor_task_id = sensor_task_id
+        self.queue_url = queue_url
+        self.queue_name = queue_name
+        self.db_conn_id = db_conn_id
+        self.sqs_conn_id = sqs_conn_id
+
+    def execute(self, context: Context) -> dict[str, int]:
+        from roster.jobs.broker import settle_messages
+        from roster.warmup.messages import sqs_client
+
+        messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
+        queue = job_queue(self.db_conn_id, self.queue_name)
+        try:
+            return settle_messages(queue, sqs_client(self.sqs_conn_id), self.queue_url, messages)
+        finally:
+            queue.engine.dispose()
 
 
 class RebrokerJobsOperator(BaseOperator):
