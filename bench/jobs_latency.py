@@ -6,13 +6,14 @@ Starts ``scripts/standalone.sh`` (airflow standalone: scheduler, LocalExecutor, 
 api-server) in a temporary home, with a moto SQS server, the roster database ``roster_bench`` on the local MariaDB,
 and roster_job_queue (every minute) and roster_job_broker (continuous, deferrable SqsSensor) unpaused. Then:
 
-1. baseline, polling: ``--baseline-jobs`` jobs published without the broker, so only the every-minute
+1. baseline, polling: ``--baseline-jobs`` jobs published without the broker, spread evenly over one minute (the
+   schedule's interval, so the figure does not hang on where in the minute they land), so only the every-minute
    roster_job_queue runs them;
 2. broker: ``--jobs`` jobs published through the broker (their ids sent to SQS after commit), so
    roster_job_broker wakes and runs them.
 
-Jobs are the test callback ``record`` (tests/jobs/callbacks.py), published at ``--rate`` per second, half in the
-urgent lane (priority 0-9) and half in the general one (10-99). For each phase it waits (at most --timeout s) until
+Jobs are the test callback ``record`` (tests/jobs/callbacks.py), in the broker phase published at ``--rate`` per
+second; half in the urgent lane (priority 0-9), half in the general one (10-99). For each phase it waits (at most --timeout s) until
 all are FINISHED, then prints publish → start latency (p50, p95, max: the job's claim time minus its creation
 time), per lane; checks that every job ran exactly once (job_runs), and that every claim ran its jobs most urgent
 first; and prints the ratio of the baseline's p50 to the broker's.
@@ -43,6 +44,7 @@ from roster.jobs import JobQueue, State  # noqa: E402
 from roster.jobs.broker import SqsBroker  # noqa: E402
 from tests.standalone import StandaloneAirflow  # noqa: E402
 
+BASELINE_SPREAD = 60.0  # seconds: roster_job_queue's interval
 RUNS_DDL = "CREATE TABLE IF NOT EXISTS job_runs (run_key VARCHAR(64), pid INT, started DOUBLE, finished DOUBLE)"
 
 
@@ -113,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--baseline-jobs", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=20.0, help="jobs published per second")
+    parser.add_argument("--rate", type=float, default=20.0, help="jobs published per second through the broker")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
 
@@ -143,7 +145,7 @@ def main() -> None:
         time.sleep(10)  # the broker's first run reaches its deferred sensor
 
         first = JobQueue(engine).publish("noop") + 1  # a marker: ids after it are this phase's
-        took = publish(JobQueue(engine), "b", args.baseline_jobs, args.rate, rng)
+        took = publish(JobQueue(engine), "b", args.baseline_jobs, args.baseline_jobs / BASELINE_SPREAD, rng)
         print(f"baseline: published {args.baseline_jobs} jobs without the broker in {took:.1f} s", flush=True)
         if not wait_finished(engine, first, args.timeout):
             raise SystemExit(f"baseline: not all jobs finished within {args.timeout} s:\n{airflow.log_tail()}")
