@@ -1,15 +1,19 @@
-"""Under a real scheduler (``scripts/standalone.sh``, LocalExecutor): a lane's pool bounds its consumers.
+"""Under a real scheduler (``scripts/standalone.sh``, LocalExecutor), where ``dag.test()`` cannot tell.
 
-``dag.test()`` runs task instances one after the other and knows nothing of pools, so this is the one place where
-the scheduler itself runs roster's DAGs. roster_job_queue maps one consumer per slot that include/pools.json gives
-the general lane (3); the pool in Airflow is then set to 1 slot, so 3 consumers are mapped but only 1 may run at a
-time. If the scheduler ignored the pool, 3 would drain the lane together and the jobs would overlap; the same run
-with 3 slots shows that they do.
+1. A lane's pool bounds its consumers. roster_job_queue maps one consumer per slot that include/pools.json gives the
+   general lane (3); the pool in Airflow is then set to 1 slot, so 3 consumers are mapped but only 1 may run at a
+   time. If the scheduler ignored the pool, 3 would drain the lane together and the jobs would overlap; the same
+   run with 3 slots shows that they do.
+2. A consumer task killed with SIGKILL mid-job loses nothing: roster_job_maintenance rescues its job once the lease
+   has expired, and the job then finishes, once.
+
+One Airflow serves both (starting one takes most of a minute).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import pytest
@@ -25,6 +29,7 @@ pytestmark = pytest.mark.slow
 JOBS = 30
 SLEEP = 0.5  # 15 s of work in all: room for 3 consumers to overlap when the pool lets them
 DAG_ID = "roster_job_queue"
+LEASE_SECONDS = 5  # short, so the killed consumer's job is rescued soon; live consumers renew theirs
 
 
 def max_overlap(intervals: list[tuple[float, float]]) -> int:
@@ -76,22 +81,29 @@ def _consumer_states(airflow: StandaloneAirflow, run_id: str) -> dict[int, str]:
     return {int(ti["map_index"]): ti["state"] for ti in tis if ti["task_id"] == "consume_roster_jobs_all"}
 
 
-def test_a_lanes_pool_bounds_its_concurrent_consumers(mariadb_engine, tmp_path):
+@pytest.fixture(scope="module")
+def airflow(mariadb_engine, tmp_path_factory):
     env = {
         "AIRFLOW_CONN_ROSTER_DB": f"{MARIADB_URL}/{TEST_DATABASE}",
         "AIRFLOW_CONN_ROSTER_REDIS": os.environ["AIRFLOW_CONN_ROSTER_REDIS"],
         "AIRFLOW_CONN_ROSTER_SQS": "aws://testing:testing@/?region_name=us-east-1",  # no broker: the table is polled
         "ROSTER_JOB_MODULES": "tests.jobs.callbacks",
+        "ROSTER_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
         "ROSTER_TEST_RUNS_URL": f"{MARIADB_URL}/{TEST_DATABASE}",
         "PYTHONPATH": str(ROOT),
     }
     reset(mariadb_engine)
     JobQueue(mariadb_engine).update_schema()
-    with StandaloneAirflow(tmp_path / "standalone", env=env, unpause=DAG_ID) as airflow:
-        bounded, bounded_workers = _drain_with_pool_slots(airflow, mariadb_engine, slots=1)
-        free, free_workers = _drain_with_pool_slots(airflow, mariadb_engine, slots=3)
-        bounded_run = next(iter(bounded_workers)).split(" ")[1]
-        consumers = _consumer_states(airflow, bounded_run)
+    home = tmp_path_factory.mktemp("standalone")
+    with StandaloneAirflow(home, env=env, unpause=f"{DAG_ID} roster_job_maintenance") as running:
+        yield running
+
+
+def test_a_lanes_pool_bounds_its_concurrent_consumers(airflow, mariadb_engine):
+    bounded, bounded_workers = _drain_with_pool_slots(airflow, mariadb_engine, slots=1)
+    free, free_workers = _drain_with_pool_slots(airflow, mariadb_engine, slots=3)
+    bounded_run = next(iter(bounded_workers)).split(" ")[1]
+    consumers = _consumer_states(airflow, bounded_run)
     print(f"peak concurrent jobs: 1 slot {bounded} ({len(bounded_workers)} worker(s)), "
           f"3 slots {free} ({len(free_workers)} worker(s))")  # fmt: skip
 
@@ -102,3 +114,42 @@ def test_a_lanes_pool_bounds_its_concurrent_consumers(mariadb_engine, tmp_path):
     # 3 slots, same DAG, same jobs: the consumers overlap, so the 1-slot result is the pool's doing.
     assert free >= 2, f"3 slots, yet jobs never overlapped (workers: {sorted(free_workers)})"
     assert len(free_workers) >= 2
+
+
+def _job_row(engine, job_id: int):
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT state, pid, worker, number_of_attempts, error_message FROM background_job WHERE id = :id"),
+            {"id": job_id},
+        ).one()
+
+
+def _wait_until(condition, timeout: float, what: str, airflow: StandaloneAirflow) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s\n{airflow.log_tail()}")
+
+
+def test_a_consumer_task_killed_mid_job_loses_nothing(airflow, mariadb_engine):
+    _wait_for_quiet(airflow)
+    airflow.cli("pools", "set", "roster_jobs_all", "3", "general lane (test)")
+    reset(mariadb_engine)
+    job_id = JobQueue(mariadb_engine).publish("record", {"key": "killed", "sleep": 8}, priority=50)
+    airflow.cli("dags", "trigger", DAG_ID)
+
+    _wait_until(lambda: _job_row(mariadb_engine, job_id).state == State.PROCESSING, 120, "job claimed", airflow)
+    claimed = _job_row(mariadb_engine, job_id)
+    os.kill(claimed.pid, signal.SIGKILL)  # the consumer task's own process, mid-job (the job sleeps 8 s)
+    time.sleep(LEASE_SECONDS + 1)
+    assert _job_row(mariadb_engine, job_id).state == State.PROCESSING  # nobody renews the dead consumer's lease
+
+    airflow.cli("dags", "trigger", "roster_job_maintenance")
+    _wait_until(lambda: _job_row(mariadb_engine, job_id).state == State.FINISHED, 180, "job finished", airflow)
+
+    finished = _job_row(mariadb_engine, job_id)
+    assert finished.number_of_attempts == 2 and finished.pid != claimed.pid and finished.worker != claimed.worker
+    # Only the second attempt reached the end of the job: nothing ran it twice to completion.
+    assert [r[0] for r in runs(mariadb_engine)] == ["killed"]
