@@ -13,10 +13,10 @@ and roster_job_queue (every minute) and roster_job_broker (continuous, deferrabl
    roster_job_broker wakes and runs them.
 
 Jobs are the test callback ``record`` (tests/jobs/callbacks.py), in the broker phase published at ``--rate`` per
-second; half in the urgent lane (priority 0-9), half in the general one (10-99). For each phase it waits (at most --timeout s) until
-all are FINISHED, then prints publish → start latency (p50, p95, max: the job's claim time minus its creation
-time), per lane; checks that every job ran exactly once (job_runs), and that every claim ran its jobs most urgent
-first; and prints the ratio of the baseline's p50 to the broker's.
+second; half in the urgent lane (priority 0-9), half in the general one (10-99). For each phase it waits (at
+most --timeout s) until all are FINISHED, then prints publish → start latency (p50, p95, max: the job's claim time
+minus its creation time), per lane; checks that every job ran exactly once (job_runs), and that every claim ran
+its jobs most urgent first; and prints the ratio of the baseline's p50 to the broker's.
 """
 
 from __future__ import annotations

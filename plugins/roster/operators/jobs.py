@@ -6,7 +6,8 @@ The job queue's name is ``queue_name``: ``queue`` is BaseOperator's (the executo
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -18,14 +19,23 @@ from roster.errors import InvalidOptionError
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from roster.jobs import JobQueue
 
-def job_queue(db_conn_id: str, queue: str, sqs_conn_id: str = settings.SQS_CONN_ID):
-    """The JobQueue of a task: with the SQS broker when ``ROSTER_JOBS_QUEUE_URL`` is set."""
+
+@contextmanager
+def job_queue(db_conn_id: str, queue: str, sqs_conn_id: str = settings.SQS_CONN_ID) -> Iterator[JobQueue]:
+    """The JobQueue of a task, with the SQS broker when ``ROSTER_JOBS_QUEUE_URL`` is set; its connections are
+    closed when the task is done with it."""
     from roster.jobs import JobQueue
     from roster.jobs.broker import SqsBroker
 
     url = settings.env_or_variable("ROSTER_JOBS_QUEUE_URL")
-    return JobQueue.from_conn_id(db_conn_id, queue=queue, broker=SqsBroker(url, aws_conn_id=sqs_conn_id) if url else None)
+    broker = SqsBroker(url, aws_conn_id=sqs_conn_id) if url else None
+    opened = JobQueue.from_conn_id(db_conn_id, queue=queue, broker=broker)
+    try:
+        yield opened
+    finally:
+        opened.engine.dispose()
 
 
 def _worker(context: Context) -> str:
@@ -85,15 +95,12 @@ class ProcessJobsOperator(BaseOperator):
         self.db_conn_id = db_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        queue = job_queue(self.db_conn_id, self.queue_name)
-        try:
+        with job_queue(self.db_conn_id, self.queue_name) as queue:
             summary = queue.process(
                 priorities=self.priorities, limit=self.limit, time_limit=self.time_limit,
                 memory_limit=self.memory_limit, worker=_worker(context), idle_wait=self.idle_wait,
                 job_ids=list(self.job_ids) if self.job_ids is not None else None,
             )  # fmt: skip
-        finally:
-            queue.engine.dispose()
         self.log.info(
             "lane %s consumer %s: %d claimed, %d finished, %d temporarily failed, %d permanently failed (stopped: %s)",
             self.priorities, self.consumer, summary["claimed"], summary["finished"], summary["temporarily_failed"],
@@ -135,8 +142,7 @@ class BrokeredJobsOperator(BaseOperator):
 
         messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
         ids, _ = decode_messages(messages)
-        queue = job_queue(self.db_conn_id, self.queue_name)
-        try:
+        with job_queue(self.db_conn_id, self.queue_name) as queue:
             deadline = time.monotonic() + self.time_limit
             summary = queue.process(
                 priorities=self.priorities, job_ids=list(ids), time_limit=self.time_limit, worker=_worker(context)
@@ -148,8 +154,6 @@ class BrokeredJobsOperator(BaseOperator):
                     idle_wait=self.idle_wait,
                 )  # fmt: skip
                 summary = _add_counts(summary, drained)
-        finally:
-            queue.engine.dispose()
         self.log.info("lane %s: %d job id(s) delivered; %d job(s) claimed, %d finished",
                       self.priorities, len(ids), summary["claimed"], summary["finished"])  # fmt: skip
         return summary
@@ -178,51 +182,38 @@ class SettleJobMessagesOperator(BaseOperator):
         from roster.warmup.messages import sqs_client
 
         messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
-        queue = job_queue(self.db_conn_id, self.queue_name)
-        try:
+        with job_queue(self.db_conn_id, self.queue_name) as queue:
             return settle_messages(queue, sqs_client(self.sqs_conn_id), self.queue_url, messages)
-        finally:
-            queue.engine.dispose()
 
 
-class RebrokerJobsOperator(BaseOperator):
+class _JobMaintenanceOperator(BaseOperator):
+    """One pass of a maintenance service of the job queue: the JobQueue method ``service``, which returns counts."""
+
+    template_fields: Sequence[str] = ("queue_name", "db_conn_id")
+    service: str
+
+    def __init__(self, *, queue_name: str = "default", db_conn_id: str = settings.DB_CONN_ID, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.queue_name = queue_name
+        self.db_conn_id = db_conn_id
+
+    def execute(self, context: Context) -> dict[str, int]:
+        with job_queue(self.db_conn_id, self.queue_name) as queue:
+            result = getattr(queue, self.service)()
+        self.log.info("%s: %s", self.service, result)
+        return result
+
+
+class RebrokerJobsOperator(_JobMaintenanceOperator):
     """Send BACK_TO_BROKER and BROKER_FAILED jobs to the broker again (READY without a broker)."""
 
-    template_fields: Sequence[str] = ("queue_name", "db_conn_id")
-
-    def __init__(self, *, queue_name: str = "default", db_conn_id: str = settings.DB_CONN_ID, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.queue_name = queue_name
-        self.db_conn_id = db_conn_id
-
-    def execute(self, context: Context) -> dict[str, int]:
-        queue = job_queue(self.db_conn_id, self.queue_name)
-        try:
-            result = queue.rebroker()
-        finally:
-            queue.engine.dispose()
-        self.log.info("re-brokered: %s", result)
-        return result
+    service = "rebroker"
 
 
-class RescueJobsOperator(BaseOperator):
+class RescueJobsOperator(_JobMaintenanceOperator):
     """Jobs stuck in PROCESSING past their lease (their consumer died): READY again, or failed for good."""
 
-    template_fields: Sequence[str] = ("queue_name", "db_conn_id")
-
-    def __init__(self, *, queue_name: str = "default", db_conn_id: str = settings.DB_CONN_ID, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.queue_name = queue_name
-        self.db_conn_id = db_conn_id
-
-    def execute(self, context: Context) -> dict[str, int]:
-        queue = job_queue(self.db_conn_id, self.queue_name)
-        try:
-            result = queue.rescue_expired()
-        finally:
-            queue.engine.dispose()
-        self.log.info("rescued: %s", result)
-        return result
+    service = "rescue_expired"
 
 
 class ClearFinishedJobsOperator(BaseOperator):
@@ -243,13 +234,11 @@ class ClearFinishedJobsOperator(BaseOperator):
             days = float(self.days)
         except (TypeError, ValueError):
             raise AirflowFailException(f"param days={self.days!r} must be a number") from None
-        queue = job_queue(self.db_conn_id, self.queue_name)
         try:
-            deleted = queue.clear_finished(days)
+            with job_queue(self.db_conn_id, self.queue_name) as queue:
+                deleted = queue.clear_finished(days)
         except InvalidOptionError as exc:
             raise AirflowFailException(str(exc)) from exc
-        finally:
-            queue.engine.dispose()
         self.log.info("deleted %d finished job(s) older than %s days", deleted, days)
         return deleted
 
@@ -275,8 +264,7 @@ class FailedJobsOperator(BaseOperator):
             raise AirflowFailException(f"action {action} needs job ids in param ids, or param all=true")
         if action == "remove" and not params.get("confirm"):
             raise AirflowFailException("action remove deletes jobs for good: set param confirm=true to proceed")
-        queue = job_queue(self.db_conn_id, self.queue_name)
-        try:
+        with job_queue(self.db_conn_id, self.queue_name) as queue:
             failed = queue.failed(ids)
             if action == "show":
                 result: dict[str, Any] = {"action": "show", "jobs": failed}
@@ -284,8 +272,6 @@ class FailedJobsOperator(BaseOperator):
                 result = {"action": "retry", "retried": queue.retry(ids), "ids": [job["id"] for job in failed]}
             else:
                 result = {"action": "remove", "removed": queue.remove(ids), "ids": [job["id"] for job in failed]}
-        finally:
-            queue.engine.dispose()
         for job in failed:
             self.log.info(
                 "job %s %s attempts=%s last=%s: %s", job["id"], job["callback_name"], job["number_of_attempts"],
