@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MARIADB_URL = os.environ.get("ROSTER_TEST_MARIADB", "mysql://root@127.0.0.1:3306")
 REDIS_URL = os.environ.get("ROSTER_TEST_REDIS", "redis://127.0.0.1:6379/9")
-TEST_DATABASE = "roster_test"
+TEST_DATABASE = os.environ.get("ROSTER_TEST_DATABASE", "roster_test")  # a parallel run needs its own
 
 # Airflow reads its configuration when first imported: everything below must be set before that.
 _AIRFLOW_HOME = Path(os.environ.get("ROSTER_TEST_AIRFLOW_HOME", Path(tempfile.gettempdir()) / "roster-test-airflow"))

@@ -6,60 +6,19 @@ MySQL/MariaDB (``mysql://``) is the production backend; SQLite (``sqlite://``) i
 from __future__ import annotations
 
 import functools
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from roster.connections import _CONN_IDS, _sqlite_pragmas, engine_for  # noqa: F401 - engine_for re-exported
 from roster.errors import ServiceUnavailableError
-from roster.settings import DB_CONN_ID
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
-
-# Which Airflow connection an engine was made from, so errors can name it.
-_CONN_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def engine_for(conn_id: str = DB_CONN_ID) -> Engine:
-    """A SQLAlchemy engine for the Airflow connection ``conn_id`` (MySQL/MariaDB or SQLite)."""
-    from airflow.sdk.bases.hook import BaseHook
-
-    try:
-        conn = BaseHook.get_connection(conn_id)
-    except Exception as exc:
-        raise ServiceUnavailableError(
-            f"connection {conn_id!r} is not defined: set AIRFLOW_CONN_{conn_id.upper()} or create it in Airflow"
-        ) from exc
-    if conn.conn_type == "sqlite":
-        engine = conn.get_hook().get_sqlalchemy_engine()
-        event.listen(engine, "connect", _sqlite_pragmas)
-    elif conn.conn_type == "mysql":
-        # utf8mb4 so unicode usernames round-trip; the hook passes no charset unless the connection extra has one.
-        connect_args = {} if "charset" in conn.extra_dejson else {"charset": "utf8mb4"}
-        engine = conn.get_hook().get_sqlalchemy_engine(
-            {"connect_args": connect_args, "pool_pre_ping": True, "pool_recycle": 3600}
-        )
-    else:
-        raise ServiceUnavailableError(
-            f"connection {conn_id!r} has type {conn.conn_type!r}; roster supports 'mysql' (MySQL/MariaDB) and 'sqlite'"
-        )
-    _CONN_IDS[engine] = conn_id
-    return engine
-
-
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # WAL lets readers run beside one writer; busy_timeout makes concurrent writers wait instead of failing.
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
 
 def describe(engine: Engine) -> str:
     """``'roster_db' (mysql 127.0.0.1:3306/roster)``: names the connection, never its password."""

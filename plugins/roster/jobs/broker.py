@@ -9,7 +9,9 @@ from typing import Any, Protocol
 import orjson
 
 from roster import settings
-from roster.errors import RosterError, ServiceUnavailableError
+from roster.connections import sqs_client
+from roster.errors import RosterError
+from roster.sqs import delete_batches, send_batches
 
 log = logging.getLogger("roster.jobs.broker")
 
@@ -49,21 +51,12 @@ class SqsBroker:
     @property
     def client(self):
         if self._client is None:
-            from airflow.providers.amazon.aws.hooks.sqs import SqsHook
-
-            self._client = SqsHook(aws_conn_id=self.aws_conn_id).get_conn()
+            self._client = sqs_client(self.aws_conn_id)
         return self._client
 
     def send(self, ids: Sequence[int]) -> None:
-        for start in range(0, len(ids), 10):
-            entries = [{"Id": str(i), "MessageBody": orjson.dumps({"id": job_id}).decode()}
-                       for i, job_id in enumerate(ids[start : start + 10])]  # fmt: skip
-            try:
-                response = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-            except Exception as exc:
-                raise ServiceUnavailableError(f"SQS queue {self.queue_url} refused job ids: {exc}") from exc
-            if response.get("Failed"):
-                raise ServiceUnavailableError(f"SQS queue {self.queue_url} rejected {len(response['Failed'])} job id(s)")
+        entries = [{"MessageBody": orjson.dumps({"id": job_id}).decode()} for job_id in ids]
+        send_batches(self.client, self.queue_url, entries, what="job id")
 
 
 def decode_messages(messages: Sequence[dict]) -> tuple[dict[int, list[dict]], list[dict]]:
@@ -91,15 +84,6 @@ def claimable_messages(queue, ids) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def delete_messages(client, queue_url: str, messages: Sequence[dict]) -> None:
-    for start in range(0, len(messages), 10):
-        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages[start : start + 10])]
-        response = client.delete_message_batch(QueueUrl=queue_url, Entries=entries)
-        if response.get("Failed"):
-            # Not fatal: the message comes back after its visibility timeout and claims nothing.
-            log.warning("SQS did not delete %d job message(s)", len(response["Failed"]))
-
-
 def settle_messages(queue, client, queue_url: str, messages: Sequence[dict]) -> dict[str, int]:
     """Once the delivered jobs had their turn: delete each message whose job was claimed or is found already taken
     or done (a duplicate delivery claims nothing), and the malformed ones (logged). A message whose job is still
@@ -107,7 +91,7 @@ def settle_messages(queue, client, queue_url: str, messages: Sequence[dict]) -> 
     ids, malformed = decode_messages(messages)
     keep = claimable_messages(queue, ids)
     done = [m for job_id, ms in ids.items() if job_id not in keep for m in ms] + malformed
-    delete_messages(client, queue_url, done)
+    delete_batches(client, queue_url, done, what="job message")
     log.info("%d job message(s): %d deleted (%d malformed), %d kept for later",
              len(messages), len(done), len(malformed), len(keep))  # fmt: skip
     return {"messages": len(messages), "messages_deleted": len(done), "messages_kept": len(keep),

@@ -8,7 +8,7 @@ from roster.jobs.registry import job
 @job("warm_users", priority=50)
 def warm_users(usernames: list[str], batch: int = 1000) -> dict:
     """Warm the cache documents of these users (the cache warmup as a job, run by the lanes)."""
-    from roster.db import engine_for
+    from roster.connections import engine_for
     from roster.jobs.errors import PermanentError
     from roster.warmup import UserCacheWarmer, redis_for
 

@@ -23,7 +23,8 @@ import psutil
 import resource
 
 from roster import settings
-from roster.db import engine_for, is_mysql, run_script, unavailable
+from roster.connections import engine_for
+from roster.db import is_mysql, run_script, unavailable
 from roster.errors import InvalidOptionError
 from roster.jobs import queries as q
 from roster.jobs import registry

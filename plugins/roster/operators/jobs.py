@@ -179,7 +179,7 @@ class SettleJobMessagesOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, int]:
         from roster.jobs.broker import settle_messages
-        from roster.warmup.messages import sqs_client
+        from roster.connections import sqs_client
 
         messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
         with job_queue(self.db_conn_id, self.queue_name) as queue:

@@ -38,7 +38,7 @@ class UserCacheWarmupPlanOperator(BaseOperator):
         self.db_conn_id = db_conn_id
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        from roster.db import engine_for
+        from roster.connections import engine_for
         from roster.warmup import UserCacheWarmer
         from roster.warmup.messages import warmup_queue_url
 
@@ -95,9 +95,9 @@ class UserCacheWarmupOperator(BaseOperator):
         self.sqs_conn_id = sqs_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from roster.db import engine_for
-        from roster.warmup import UserCacheWarmer, redis_for
-        from roster.warmup.messages import publish_usernames, sqs_client, warmup_queue_url
+        from roster.connections import engine_for, redis_for, sqs_client
+        from roster.warmup import UserCacheWarmer
+        from roster.warmup.messages import publish_usernames, warmup_queue_url
 
         options = _options(self.options)
         engine = engine_for(self.db_conn_id)
@@ -201,9 +201,9 @@ class UserCacheWarmupMessagesOperator(BaseOperator):
         self.sqs_conn_id = sqs_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from roster.db import engine_for
-        from roster.warmup import UserCacheWarmer, redis_for
-        from roster.warmup.messages import handle_messages, sqs_client
+        from roster.connections import engine_for, redis_for, sqs_client
+        from roster.warmup import UserCacheWarmer
+        from roster.warmup.messages import handle_messages
 
         messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
         engine = engine_for(self.db_conn_id)

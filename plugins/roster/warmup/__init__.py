@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from roster.connections import redis_for
 from roster.warmup.options import PARAMS_SCHEMA, WarmupOptions
 from roster.warmup.shard import ShardResult, UserCacheWarmer
-from roster.warmup.writer import redis_for
 
 __all__ = ["PARAMS_SCHEMA", "ShardResult", "UserCacheWarmer", "WarmupOptions", "redis_for"]

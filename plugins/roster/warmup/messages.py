@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from roster import settings
-from roster.errors import RosterError, ServiceUnavailableError
+from roster.errors import RosterError
+from roster.sqs import SQS_BATCH, delete_batches, send_batches
 
 if TYPE_CHECKING:
     from roster.warmup.shard import UserCacheWarmer
@@ -23,18 +24,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("roster.warmup.messages")
 
 MAX_USERS_PER_MESSAGE = 100
-SQS_BATCH = 10  # SendMessageBatch / DeleteMessageBatch take at most ten entries
 
 
 class MalformedMessageError(RosterError):
     """A warmup message that can never be processed as it is."""
-
-
-def sqs_client(conn_id: str = settings.SQS_CONN_ID):
-    """A boto3 SQS client for the Airflow connection ``conn_id``, through the amazon provider's hook."""
-    from airflow.providers.amazon.aws.hooks.sqs import SqsHook
-
-    return SqsHook(aws_conn_id=conn_id).get_conn()
 
 
 def warmup_queue_url() -> str:
@@ -68,26 +61,14 @@ def publish_usernames(client, queue_url: str, pages: Iterable[Sequence[str]]) ->
     for page in pages:
         for start in range(0, len(page), MAX_USERS_PER_MESSAGE):
             chunk = page[start : start + MAX_USERS_PER_MESSAGE]
-            entries.append({"Id": str(len(entries)), "MessageBody": encode(chunk)})
+            entries.append({"MessageBody": encode(chunk)})
             users += len(chunk)
             if len(entries) == SQS_BATCH:
-                sent += _send_batch(client, queue_url, entries)
+                sent += send_batches(client, queue_url, entries, what="warmup message")
                 entries = []
     if entries:
-        sent += _send_batch(client, queue_url, entries)
+        sent += send_batches(client, queue_url, entries, what="warmup message")
     return sent, users
-
-
-def _send_batch(client, queue_url: str, entries: list[dict[str, str]]) -> int:
-    try:
-        response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
-    except Exception as exc:
-        raise ServiceUnavailableError(f"SQS queue {queue_url} refused a batch of warmup messages: {exc}") from exc
-    failed = response.get("Failed") or []
-    if failed:
-        reasons = "; ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failed[:3])
-        raise ServiceUnavailableError(f"SQS queue {queue_url} rejected {len(failed)} warmup message(s): {reasons}")
-    return len(entries)
 
 
 def handle_messages(
@@ -117,13 +98,14 @@ def handle_messages(
     for message, reason in malformed:
         log.error("warmup message %s is malformed and is removed: %s", message.get("MessageId"), reason)
         if dead_letter_url:
-            _send_batch(
+            send_batches(
                 client,
                 dead_letter_url,
-                [{"Id": "0", "MessageBody": message.get("Body", ""), "MessageAttributes": {
+                [{"MessageBody": message.get("Body", ""), "MessageAttributes": {
                     "roster_error": {"DataType": "String", "StringValue": reason[:1000]}}}],
+                what="dead-lettered warmup message",
             )  # fmt: skip
-    _delete(client, queue_url, [message for message, _ in malformed] + done)
+    delete_batches(client, queue_url, [message for message, _ in malformed] + done, what="warmup message")
     summary = result.to_dict() if result else {"users_warmed": 0, "users_failed": 0, "users_without_assignments": 0}
     summary.update(
         messages=len(messages),
@@ -132,13 +114,3 @@ def handle_messages(
         malformed=[{"message_id": m.get("MessageId"), "reason": reason} for m, reason in malformed],
     )
     return summary
-
-
-def _delete(client, queue_url: str, messages: Sequence[dict[str, Any]]) -> None:
-    for start in range(0, len(messages), SQS_BATCH):
-        chunk = messages[start : start + SQS_BATCH]
-        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
-        response = client.delete_message_batch(QueueUrl=queue_url, Entries=entries)
-        if response.get("Failed"):
-            # Not fatal: an undeleted message comes back after its visibility timeout and is warmed again.
-            log.warning("SQS did not delete %d warmup message(s): %s", len(response["Failed"]), response["Failed"][:3])

@@ -14,19 +14,6 @@ if TYPE_CHECKING:
     from redis import Redis
 
 
-def redis_for(conn_id: str = REDIS_CONN_ID) -> Redis:
-    """The cache Redis of the Airflow connection ``conn_id``, through the redis provider's hook."""
-    from airflow.providers.redis.hooks.redis import RedisHook
-
-    try:
-        return RedisHook(redis_conn_id=conn_id).get_conn()
-    except Exception as exc:
-        raise ServiceUnavailableError(
-            f"cache Redis connection {conn_id!r} is not usable ({type(exc).__name__}): "
-            f"set AIRFLOW_CONN_{conn_id.upper()} or create it in Airflow"
-        ) from exc
-
-
 def user_key(prefix: str, username: str) -> str:
     return f"{prefix}user.{username}"
 

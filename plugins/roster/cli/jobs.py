@@ -7,6 +7,7 @@ import sys
 
 import orjson
 
+from roster.cli.common import non_negative as _number
 from roster.errors import InvalidOptionError
 
 
@@ -102,8 +103,6 @@ def cmd_stop_consumers(args) -> int:
 
 
 def add_jobs_subcommands(commands) -> None:
-    from roster.cli import non_negative as _number
-
     jobs = commands.add_parser("jobs", help="the background job queue")
     jobs.add_argument("--queue", default="default", help="queue name (default: default)")
     sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND")

@@ -1,0 +1,60 @@
+"""The ``roster`` command line: the same domain code and connections as the DAGs, without a scheduler.
+
+Errors are one line on stderr and a non-zero exit; ``-vv`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from roster import settings
+from roster.cli.jobs import add_jobs_subcommands
+from roster.cli.warm import add_warm_subcommands
+from roster.errors import RosterError
+
+log = logging.getLogger("roster.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="roster", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="-v: info logs, -vv: debug and tracebacks")
+    parser.add_argument("--db-conn-id", default=settings.DB_CONN_ID, help="Airflow connection of the roster database")
+    parser.add_argument("--redis-conn-id", default=settings.REDIS_CONN_ID, help="Airflow connection of the cache")
+    parser.add_argument("--sqs-conn-id", default=settings.SQS_CONN_ID, help="Airflow connection of SQS")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    add_warm_subcommands(commands)
+    add_jobs_subcommands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # Airflow configures logging when first imported (by the connection look-up): tell it the level first.
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", ("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)])
+    import airflow  # noqa: F401 - configures logging on import; then its handlers are pointed at stderr
+
+    for handler in logging.getLogger().handlers:
+        # stdout carries the command's result (JSON, a job id): logs and progress go to stderr.
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
+    logging.getLogger("roster").setLevel((logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)])
+    try:
+        return args.handler(args)
+    except RosterError as exc:
+        if args.verbose >= 2:
+            raise
+        print(f"roster: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("roster: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

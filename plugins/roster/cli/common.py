@@ -1,0 +1,32 @@
+"""What every ``roster`` sub-command shares: argument types and printing the result on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import orjson
+
+
+def non_negative(kind=int):
+    """An argparse type: a number of ``kind`` that is not negative, with a one-line error otherwise."""
+
+    def convert(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        if number < 0:
+            raise argparse.ArgumentTypeError(f"{value} must not be negative")
+        return number
+
+    return convert
+
+
+positive = non_negative(int)
+
+
+def print_json(data) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+

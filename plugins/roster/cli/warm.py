@@ -1,0 +1,105 @@
+"""``roster seed`` and ``roster warm``: demo data and the user cache warmup, as the DAGs run it."""
+
+from __future__ import annotations
+
+import argparse
+
+from roster.cli.common import positive, print_json
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from roster.connections import engine_for
+    from roster.seed import seed
+
+    engine = engine_for(args.db_conn_id)
+    print_json(
+        seed(
+            engine,
+            users=args.users,
+            assignments_per_user=args.assignments_per_user,
+            line_items=args.line_items,
+            reset=args.reset,
+        )
+    )
+    return 0
+
+
+def cmd_warm(args: argparse.Namespace) -> int:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from roster.connections import engine_for, sqs_client
+    from roster.warmup import UserCacheWarmer, WarmupOptions
+    from roster.warmup.messages import publish_usernames, warmup_queue_url
+
+    params = {
+        "usernames": args.usernames,
+        "line_item_slugs": args.line_item_slugs,
+        "batch": args.batch,
+        "modulo": args.modulo,
+        "remainder": args.remainder,
+        "mode": args.mode,
+    }
+    options = WarmupOptions.from_params({k: v for k, v in params.items() if v is not None})
+    engine = engine_for(args.db_conn_id)
+    if options.mode == "async":
+        queue_url = warmup_queue_url()
+        warmer = UserCacheWarmer(engine, None)
+        client = sqs_client(args.sqs_conn_id)
+        totals = {"messages": 0, "users_published": 0}
+        for remainder in options.remainders:
+            sent, users = publish_usernames(client, queue_url, warmer.shard_usernames(options, remainder))
+            totals["messages"] += sent
+            totals["users_published"] += users
+        print_json(totals)
+        return 0
+    plan = UserCacheWarmer(engine, None).plan(options)
+    engine.dispose()
+    # Shards side by side in their own processes, as the DAG's mapped tasks run them.
+    jobs = [(args.db_conn_id, args.redis_conn_id, options, shard["remainder"], shard["users"]) for shard in plan]
+    with ProcessPoolExecutor(max_workers=args.parallel or len(plan) or 1) as pool:
+        results = list(pool.map(_warm_one_shard, jobs))
+    summary = {
+        key: sum(getattr(result, key) for result in results)
+        for key in ("users_warmed", "users_without_assignments", "users_failed")
+    }
+    seconds = (max(r.started_at + r.seconds for r in results) - min(r.started_at for r in results)) if results else 0.0
+    summary.update(
+        shards=len(results),
+        seconds=round(seconds, 3),
+        users_per_second=round(summary["users_warmed"] / seconds, 1) if seconds else 0.0,
+        errors=[error for result in results for error in result.errors][:10],
+    )
+    print_json(summary)
+    return 1 if summary["users_failed"] else 0
+
+
+def _warm_one_shard(job):
+    from roster.connections import engine_for, redis_for
+    from roster.warmup import UserCacheWarmer
+
+    db_conn_id, redis_conn_id, options, remainder, users_total = job
+    engine = engine_for(db_conn_id)
+    try:
+        warmer = UserCacheWarmer(engine, redis_for(redis_conn_id), redis_conn_id=redis_conn_id)
+        return warmer.warm_shard(options, remainder, users_total=users_total)
+    finally:
+        engine.dispose()
+
+
+def add_warm_subcommands(commands) -> None:
+    seed = commands.add_parser("seed", help="create the roster tables and fill them with demo data")
+    seed.add_argument("--users", type=positive, default=1000)
+    seed.add_argument("--assignments-per-user", type=positive, default=5)
+    seed.add_argument("--line-items", type=positive, default=50)
+    seed.add_argument("--reset", action="store_true", help="replace the users a database already holds")
+    seed.set_defaults(handler=cmd_seed)
+
+    warm = commands.add_parser("warm", help="warm the user cache now (or publish async warmup messages)")
+    warm.add_argument("-u", "--usernames", help="comma separated usernames to scope the warmup")
+    warm.add_argument("-l", "--line-item-slugs", help="comma separated line item slugs to scope the warmup")
+    warm.add_argument("-b", "--batch", type=positive, help="users per page (default 1000)")
+    warm.add_argument("--modulo", type=positive, help="number of shards (default 4)")
+    warm.add_argument("--remainder", type=positive, help="warm only this shard")
+    warm.add_argument("--mode", choices=("sync", "async"), help="async: publish messages to ROSTER_WARMUP_QUEUE_URL")
+    warm.add_argument("--parallel", type=positive, help="shards at once (default: all)")
+    warm.set_defaults(handler=cmd_warm)

@@ -1,0 +1,48 @@
+"""SQS in batches: SendMessageBatch and DeleteMessageBatch take at most ten entries a request.
+
+Used by the warmup's messages and the job broker alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from roster.errors import ServiceUnavailableError
+
+log = logging.getLogger("roster.sqs")
+
+SQS_BATCH = 10
+
+
+def send_batches(client, queue_url: str, entries: Sequence[dict[str, Any]], *, what: str = "message") -> int:
+    """Send ``entries`` (``MessageBody`` and optional ``MessageAttributes``; ids are assigned here) in requests
+    of ten; return how many were sent. A refused request or a rejected entry is a :class:`ServiceUnavailableError`
+    naming the queue and ``what`` was sent."""
+    for start in range(0, len(entries), SQS_BATCH):
+        chunk = [{**entry, "Id": str(i)} for i, entry in enumerate(entries[start : start + SQS_BATCH])]
+        try:
+            response = client.send_message_batch(QueueUrl=queue_url, Entries=chunk)
+        except Exception as exc:
+            raise ServiceUnavailableError(f"SQS queue {queue_url} refused {what}s: {exc}") from exc
+        failed = response.get("Failed") or []
+        if failed:
+            reasons = "; ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failed[:3])
+            raise ServiceUnavailableError(f"SQS queue {queue_url} rejected {len(failed)} {what}(s): {reasons}")
+    return len(entries)
+
+
+def delete_batches(client, queue_url: str, messages: Sequence[dict[str, Any]], *, what: str = "message") -> int:
+    """Delete received ``messages`` by receipt handle in requests of ten; return how many SQS did not delete.
+
+    Not fatal: a message SQS did not delete comes back after its visibility timeout."""
+    not_deleted = 0
+    for start in range(0, len(messages), SQS_BATCH):
+        chunk = messages[start : start + SQS_BATCH]
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
+        response = client.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+        if response.get("Failed"):
+            not_deleted += len(response["Failed"])
+            log.warning("SQS did not delete %d %s(s): %s", len(response["Failed"]), what, response["Failed"][:3])
+    return not_deleted
