@@ -3,18 +3,20 @@
 
 Consumes the asynchronous warmup: a deferrable SQS sensor on `ROSTER_WARMUP_QUEUE_URL` waits for
 `{"usernames": [...]}` messages (in the triggerer, holding no worker slot), then `warm_messages` warms their users
-and deletes each message only after its users were written. Malformed messages are logged with their id and
-removed (or moved to `ROSTER_WARMUP_DEAD_LETTER_QUEUE_URL`). One run at a time, one after the other.
+and deletes each message only after its users were written. The roster application's own messages (Symfony
+Messenger's SQS transport: `type` and `Content-Type` attributes, stamps, retries) are read alike. Malformed messages
+are logged with their id and removed (or moved to `ROSTER_WARMUP_DEAD_LETTER_QUEUE_URL`). One run at a time, one
+after the other.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.providers.amazon.aws.sensors.sqs import SqsSensor
 from airflow.sdk import DAG
 
 from roster.operators.warmup import UserCacheWarmupMessagesOperator
+from roster.sensors.warmup import WarmupMessageSensor
 from roster.settings import SQS_CONN_ID, WARMUP_POOL, required_setting
 
 QUEUE_URL = "{{ roster_setting('ROSTER_WARMUP_QUEUE_URL') }}"
@@ -31,7 +33,7 @@ with DAG(
     tags=["roster", "cache", "sqs"],
     doc_md=__doc__,
 ) as dag:
-    wait = SqsSensor(
+    wait = WarmupMessageSensor(
         task_id="wait_for_messages",
         aws_conn_id=SQS_CONN_ID,
         sqs_queue=QUEUE_URL,

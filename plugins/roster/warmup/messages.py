@@ -1,6 +1,8 @@
 """Asynchronous warmup through SQS: ``{"usernames": [...]}`` messages, at most 100 users each.
 
-Publishing batches ten messages per SendMessageBatch call. Handling a received batch warms the users of every
+The messages are the roster application's own (``WarmUpGroupedUserCacheMessage`` as Symfony Messenger's SQS transport
+sends it, see :mod:`roster.warmup.symfony`), so the application and roster can share the queue both ways during a
+migration. Publishing batches ten messages per SendMessageBatch call. Handling a received batch warms the users of every
 well-formed message in one pass, then deletes each message only once its users were written; a malformed message
 (not JSON, wrong shape, unknown users) is logged with its id and removed, or moved to the dead-letter queue when
 ``ROSTER_WARMUP_DEAD_LETTER_QUEUE_URL`` is set, without holding back the others.
@@ -17,6 +19,7 @@ import orjson
 from roster import settings
 from roster.errors import RosterError
 from roster.sqs import SQS_BATCH, delete_batches, send_batches
+from roster.warmup import symfony
 
 if TYPE_CHECKING:
     from roster.warmup.shard import UserCacheWarmer
@@ -43,25 +46,47 @@ def decode(body: str | bytes) -> list[str]:
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if symfony.php_serialized(body):
+            raise MalformedMessageError(
+                "body is a PHP-serialized envelope: set the transport's serializer to "
+                "messenger.transport.symfony_serializer"
+            ) from None
         raise MalformedMessageError(f"body is not JSON ({exc})") from None
     if not isinstance(payload, dict) or set(payload) != {"usernames"}:
         raise MalformedMessageError('body must be an object with exactly one key, "usernames"')
     usernames = payload["usernames"]
-    if not isinstance(usernames, list) or not 1 <= len(usernames) <= MAX_USERS_PER_MESSAGE:
-        raise MalformedMessageError(f'"usernames" must be a list of 1 to {MAX_USERS_PER_MESSAGE} usernames')
+    # No upper bound: roster sends at most 100, the application as many as its payload size says (SQS caps a
+    # message at 256 KiB anyway).
+    if not isinstance(usernames, list) or not usernames:
+        raise MalformedMessageError('"usernames" must be a non-empty list of usernames')
     if not all(isinstance(name, str) and name.strip() for name in usernames):
         raise MalformedMessageError('"usernames" must hold non-empty strings only')
     return usernames
 
 
-def publish_usernames(client, queue_url: str, pages: Iterable[Sequence[str]]) -> tuple[int, int]:
-    """Send the usernames as messages of at most 100; return ``(messages, usernames)`` sent."""
-    entries: list[dict[str, str]] = []
+def decode_message(message: dict[str, Any], type_: str) -> list[str]:
+    """The usernames of a received SQS message, checking the Messenger headers it carries."""
+    try:
+        symfony.check_headers(symfony.headers(message), type_)
+    except symfony.EnvelopeError as exc:
+        raise MalformedMessageError(str(exc)) from None
+    return decode(message.get("Body", ""))
+
+
+def publish_usernames(
+    client, queue_url: str, pages: Iterable[Sequence[str]], *, message_type: str | None = None
+) -> tuple[int, int]:
+    """Send the usernames as messages of at most 100; return ``(messages, usernames)`` sent.
+
+    :param message_type: the application's message class (default: ``ROSTER_WARMUP_MESSAGE_TYPE``)
+    """
+    attributes = symfony.message_attributes(message_type or symfony.message_type())
+    entries: list[dict[str, Any]] = []
     sent = users = 0
     for page in pages:
         for start in range(0, len(page), MAX_USERS_PER_MESSAGE):
             chunk = page[start : start + MAX_USERS_PER_MESSAGE]
-            entries.append({"MessageBody": encode(chunk)})
+            entries.append({"MessageBody": encode(chunk), "MessageAttributes": attributes})
             users += len(chunk)
             if len(entries) == SQS_BATCH:
                 sent += send_batches(client, queue_url, entries, what="warmup message")
@@ -79,11 +104,13 @@ def handle_messages(
     malformed: list[tuple[dict[str, Any], str]] = []
     # SQS delivers at least once: a message received twice is handled once, deleted with its latest receipt.
     messages = list({message.get("MessageId", id(message)): message for message in messages}.values())
+    type_ = symfony.message_type()
     for message in messages:
         try:
-            good.append((message, decode(message.get("Body", ""))))
+            good.append((message, decode_message(message, type_)))
         except MalformedMessageError as exc:
             malformed.append((message, str(exc)))
+    retried = _log_redeliveries(messages)
     usernames = list(dict.fromkeys(name for _, names in good for name in names))
     result = warmer.warm_usernames(usernames, batch=batch) if usernames else None
     unknown = set(result.usernames_not_found) if result else set()
@@ -111,6 +138,22 @@ def handle_messages(
         messages=len(messages),
         messages_done=len(done),
         messages_malformed=len(malformed),
+        messages_redelivered=retried,
         malformed=[{"message_id": m.get("MessageId"), "reason": reason} for m, reason in malformed],
     )
     return summary
+
+
+def _log_redeliveries(messages: Sequence[dict[str, Any]]) -> int:
+    """Log the messages SQS or the application's worker delivered before; return how many."""
+    redelivered = 0
+    for message in messages:
+        receives = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", 1))
+        try:
+            retries = symfony.retry_count(symfony.headers(message))
+        except symfony.EnvelopeError:
+            retries = 0
+        if receives > 1 or retries:
+            redelivered += 1
+            log.info("warmup message %s: received %d time(s), retry %d", message.get("MessageId"), receives, retries)
+    return redelivered
