@@ -8,7 +8,7 @@
  *   php messenger.php fail-once DSN USERNAME...   dispatch, then a worker whose handler fails: the retry listener
  *                                                 sends the message again with its RedeliveryStamp, as in production
  *   php messenger.php consume DSN COUNT           a worker handling COUNT messages (at most 30 s); prints one JSON
- *                                                 line per message: its class, usernames and retry count
+ *                                                 line per message: its class and usernames
  *
  * DSN: sqs://KEY:SECRET@HOST:PORT/QUEUE?sslmode=disable&region=us-east-1 (an endpoint such as moto's).
  */
@@ -120,7 +120,6 @@ namespace RosterTest {
             }, 1);
             break;
         case 'consume':
-            $retries = [];
             $handler = function (WarmUpGroupedUserCacheMessage $message): void {
                 echo json_encode(['class' => \get_class($message), 'usernames' => $message->getUsernames()]), "\n";
             };
