@@ -2,9 +2,11 @@
 /*
  * The roster application's side of the queue, with the real Symfony Messenger 5.4 code Debian packages: its
  * message class (a stand-in with the application's name and shape), the Amazon SQS transport with the
- * symfony_serializer (Serializer, JSON), and a messenger:consume-style Worker.
+ * symfony_serializer (Serializer, JSON), and a messenger:consume-style Worker (a routable bus whose fallback is the
+ * default bus, as the framework bundle wires it).
  *
  *   php messenger.php dispatch DSN USERNAME...    dispatch one message through a bus, as roster:cache-warmup:user does
+ *   php messenger.php dispatch-php DSN USERNAME... the same with Messenger's default PhpSerializer
  *   php messenger.php fail-once DSN USERNAME...   dispatch, then a worker whose handler fails: the retry listener
  *                                                 sends the message again with its RedeliveryStamp, as in production
  *   php messenger.php consume DSN COUNT           a worker handling COUNT messages (at most 30 s); prints one JSON
@@ -43,7 +45,6 @@ namespace RosterTest {
     use Psr\Container\ContainerInterface;
     use Symfony\Component\EventDispatcher\EventDispatcher;
     use Symfony\Component\Messenger\Bridge\AmazonSqs\Transport\AmazonSqsTransportFactory;
-    use Symfony\Component\Messenger\Envelope;
     use Symfony\Component\Messenger\EventListener\AddErrorDetailsStampListener;
     use Symfony\Component\Messenger\EventListener\SendFailedMessageForRetryListener;
     use Symfony\Component\Messenger\EventListener\StopWorkerOnMessageLimitListener;
@@ -54,9 +55,11 @@ namespace RosterTest {
     use Symfony\Component\Messenger\Middleware\HandleMessageMiddleware;
     use Symfony\Component\Messenger\Middleware\SendMessageMiddleware;
     use Symfony\Component\Messenger\Retry\MultiplierRetryStrategy;
-    use Symfony\Component\Messenger\Stamp\RedeliveryStamp;
+    use Symfony\Component\Messenger\RoutableMessageBus;
     use Symfony\Component\Messenger\Transport\Sender\SendersLocator;
+    use Symfony\Component\Messenger\Transport\Serialization\PhpSerializer;
     use Symfony\Component\Messenger\Transport\Serialization\Serializer;
+    use Symfony\Component\Messenger\Transport\Serialization\SerializerInterface;
     use Symfony\Component\Messenger\Transport\TransportInterface;
     use Symfony\Component\Messenger\Worker;
 
@@ -80,10 +83,10 @@ namespace RosterTest {
         }
     }
 
-    function transport(string $dsn): TransportInterface
+    function transport(string $dsn, SerializerInterface $serializer): TransportInterface
     {
-        // messenger.transport.symfony_serializer; a short long-poll keeps the worker's 30 s limit meaningful.
-        return (new AmazonSqsTransportFactory())->createTransport($dsn, ['wait_time' => 1], Serializer::create());
+        // A short long-poll keeps the worker's 30 s limit meaningful.
+        return (new AmazonSqsTransportFactory())->createTransport($dsn, ['wait_time' => 1], $serializer);
     }
 
     function dispatch(TransportInterface $transport, array $usernames): void
@@ -104,13 +107,16 @@ namespace RosterTest {
         $events->addSubscriber(new StopWorkerOnMessageLimitListener($count));
         $events->addSubscriber(new StopWorkerOnTimeLimitListener(30));
         $bus = new MessageBus([new HandleMessageMiddleware(new HandlersLocator([WarmUpGroupedUserCacheMessage::class => [$handler]]))]);
-        (new Worker([TRANSPORT => $transport], $bus, $events))->run(['sleep' => 100000]);
+        $routable = new RoutableMessageBus(new Services(['messenger.bus.default' => $bus]), $bus);
+        (new Worker([TRANSPORT => $transport], $routable, $events))->run(['sleep' => 100000]);
     }
 
     [$command, $dsn] = [$argv[1] ?? '', $argv[2] ?? ''];
-    $transport = transport($dsn);
+    // messenger.transport.symfony_serializer, as the application configures the cache-warmup transport
+    $transport = transport($dsn, 'dispatch-php' === $command ? new PhpSerializer() : Serializer::create());
     switch ($command) {
         case 'dispatch':
+        case 'dispatch-php':
             dispatch($transport, \array_slice($argv, 3));
             break;
         case 'fail-once':
@@ -126,7 +132,7 @@ namespace RosterTest {
             work($transport, $handler, (int) ($argv[3] ?? 1));
             break;
         default:
-            fwrite(STDERR, "usage: php messenger.php dispatch|fail-once|consume DSN ARGS...\n");
+            fwrite(STDERR, "usage: php messenger.php dispatch|dispatch-php|fail-once|consume DSN ARGS...\n");
             exit(2);
     }
 }
