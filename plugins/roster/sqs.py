@@ -46,3 +46,12 @@ def delete_batches(client, queue_url: str, messages: Sequence[dict[str, Any]], *
             not_deleted += len(response["Failed"])
             log.warning("SQS did not delete %d %s(s): %s", len(response["Failed"]), what, response["Failed"][:3])
     return not_deleted
+
+
+def resendable_attributes(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A received message's attributes as SendMessage takes them (a dead-lettered message keeps its ``type``)."""
+    keep = ("DataType", "StringValue", "BinaryValue")
+    return {
+        name: {key: value for key, value in attribute.items() if key in keep}
+        for name, attribute in (message.get("MessageAttributes") or {}).items()
+    }

@@ -91,8 +91,14 @@ namespace RosterTest {
 
     function dispatch(TransportInterface $transport, array $usernames): void
     {
-        $senders = new SendersLocator([WarmUpGroupedUserCacheMessage::class => [TRANSPORT]], new Services([TRANSPORT => $transport]));
-        $bus = new MessageBus([new AddBusNameStampMiddleware('messenger.bus.default'), new SendMessageMiddleware($senders)]);
+        $senders = new SendersLocator(
+            [WarmUpGroupedUserCacheMessage::class => [TRANSPORT]],
+            new Services([TRANSPORT => $transport])
+        );
+        $bus = new MessageBus([
+            new AddBusNameStampMiddleware('messenger.bus.default'),
+            new SendMessageMiddleware($senders),
+        ]);
         $bus->dispatch(new WarmUpGroupedUserCacheMessage($usernames));
     }
 
@@ -106,7 +112,8 @@ namespace RosterTest {
         ));
         $events->addSubscriber(new StopWorkerOnMessageLimitListener($count));
         $events->addSubscriber(new StopWorkerOnTimeLimitListener(30));
-        $bus = new MessageBus([new HandleMessageMiddleware(new HandlersLocator([WarmUpGroupedUserCacheMessage::class => [$handler]]))]);
+        $handlers = new HandlersLocator([WarmUpGroupedUserCacheMessage::class => [$handler]]);
+        $bus = new MessageBus([new HandleMessageMiddleware($handlers)]);
         $routable = new RoutableMessageBus(new Services(['messenger.bus.default' => $bus]), $bus);
         (new Worker([TRANSPORT => $transport], $routable, $events))->run(['sleep' => 100000]);
     }

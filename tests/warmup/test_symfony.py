@@ -99,3 +99,27 @@ def test_a_php_serialized_envelope_names_the_serializer_to_use(sqs_client, queue
 
     with pytest.raises(MalformedMessageError, match="serializer to messenger.transport.symfony_serializer"):
         decode_message(received[0], TYPE)
+
+
+def test_a_dead_lettered_application_message_keeps_its_envelope(
+    mariadb_engine, redis_client, sqs_client, queue, monkeypatch
+):
+    from roster.warmup import UserCacheWarmer
+    from roster.warmup.messages import handle_messages
+
+    from .conftest import load_dataset
+
+    load_dataset(mariadb_engine)
+    dead_letter = sqs_client.create_queue(QueueName=f"roster-dlq-{uuid.uuid4().hex}")["QueueUrl"]
+    monkeypatch.setenv("ROSTER_WARMUP_DEAD_LETTER_QUEUE_URL", dead_letter)
+    messenger("dispatch", queue, "user_5", "nobody_by_this_name")
+    received = sqs_client.receive_message(QueueUrl=queue, MessageAttributeNames=["All"])["Messages"]
+
+    summary = handle_messages(UserCacheWarmer(mariadb_engine, redis_client), sqs_client, queue, received)
+
+    assert summary["messages_malformed"] == 1
+    parked = sqs_client.receive_message(QueueUrl=dead_letter, MessageAttributeNames=["All"])["Messages"]
+    headers = symfony.headers(parked[0])
+    assert headers["type"] == TYPE and "nobody_by_this_name" in headers["roster_error"]
+    assert "X-Message-Stamp-Symfony\\Component\\Messenger\\Stamp\\BusNameStamp" in headers
+    sqs_client.delete_queue(QueueUrl=dead_letter)

@@ -18,7 +18,7 @@ import orjson
 
 from roster import settings
 from roster.errors import RosterError
-from roster.sqs import SQS_BATCH, delete_batches, send_batches
+from roster.sqs import SQS_BATCH, delete_batches, resendable_attributes, send_batches
 from roster.warmup import symfony
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def handle_messages(
             send_batches(
                 client,
                 dead_letter_url,
-                [{"MessageBody": message.get("Body", ""), "MessageAttributes": {
+                [{"MessageBody": message.get("Body", ""), "MessageAttributes": {**resendable_attributes(message),
                     "roster_error": {"DataType": "String", "StringValue": reason[:1000]}}}],
                 what="dead-lettered warmup message",
             )  # fmt: skip
