@@ -215,7 +215,8 @@ class UserCacheWarmupMessagesOperator(BaseOperator):
             engine.dispose()
             redis_client.close()
         self.log.info(
-            "%d message(s): %d done, %d malformed; %d users warmed",
-            summary["messages"], summary["messages_done"], summary["messages_malformed"], summary["users_warmed"],
+            "%d message(s): %d done, %d malformed, %d redelivered; %d users warmed",
+            summary["messages"], summary["messages_done"], summary["messages_malformed"],
+            summary["messages_redelivered"], summary["users_warmed"],
         )  # fmt: skip
         return summary
