@@ -13,3 +13,7 @@ class InvalidOptionError(RosterError, ValueError):
 
 class ServiceUnavailableError(RosterError):
     """A database, Redis or SQS endpoint could not be reached; retrying later may succeed."""
+
+
+class SchemaError(RosterError):
+    """The roster database lacks a table, column or index the warmup needs; retrying will not help."""

@@ -1,6 +1,6 @@
 SELECT user_id, id, state, attempts_count,
        strftime('%Y-%m-%dT%H:%M:%S+00:00', updated_at) AS updated_at,
        line_item_id
-FROM assignments INDEXED BY idx_assignments_user
+FROM assignments {user_index_hint}
 WHERE user_id IN :user_ids
 ORDER BY user_id, id

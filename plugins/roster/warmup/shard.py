@@ -21,10 +21,11 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DBAPIError
 
 from roster import settings
-from roster.db import sql_file, unavailable
-from roster.errors import InvalidOptionError
+from roster.db import describe, sql_file, unavailable
+from roster.errors import InvalidOptionError, SchemaError
 from roster.warmup.documents import UserRow, line_item_document, user_document
 from roster.warmup.options import WarmupOptions
+from roster.warmup.schema import AccessPath, Schema, read_schema
 from roster.warmup.writer import CacheWriter, line_item_key, user_key
 
 if TYPE_CHECKING:
@@ -92,13 +93,17 @@ def render_ints(sql: str, params: Mapping[str, int | Sequence[int]]) -> str:
 
 
 class _Queries:
-    """The warmup's SQL (include/sql/warmup/) for one dialect."""
+    """The warmup's SQL (include/sql/warmup/) for one dialect, reading assignments through ``access_path``."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, access_path: AccessPath) -> None:
         def load(name: str, *expanding: str):
             clause = text(sql_file(f"warmup/{name}.sql", dialect))
             return clause.bindparams(*(bindparam(p, expanding=True) for p in expanding)) if expanding else clause
 
+        def by_user_index(name: str) -> str:
+            return sql_file(f"warmup/{name}.sql", dialect).replace("{user_index_hint}", access_path.hint(dialect))
+
+        self.access_path = access_path
         self.line_items = load("line_items")
         self.user_ids_by_username = load("user_ids_by_username", "usernames")
         self.user_ids_by_line_item = load("user_ids_by_line_item", "line_item_ids")
@@ -106,8 +111,8 @@ class _Queries:
         # Run raw (see render_ints): kept as text.
         self.users_page = sql_file("warmup/users_page.sql", dialect)
         self.users_by_id = sql_file("warmup/users_by_id.sql", dialect)
-        self.assignments_of_users = sql_file("warmup/assignments_of_users.sql", dialect)
-        self.assignments_of_user_range = sql_file("warmup/assignments_of_user_range.sql", dialect)
+        self.assignments_of_users = by_user_index("assignments_of_users")
+        self.assignments_of_user_range = by_user_index("assignments_of_user_range")
 
 
 def _fetch_raw(conn: Connection, sql: str, **params: int | Sequence[int]) -> list[tuple]:
@@ -125,6 +130,7 @@ class UserCacheWarmer:
     :param engine: the roster database (see :func:`roster.db.engine_for`)
     :param redis_client: the cache Redis (see :func:`roster.warmup.writer.redis_for`); ``None`` for planning only
     :param prefix: cache key prefix; defaults to ``ROSTER_CACHE_KEY_PREFIX``
+    :param schema: the database's schema when the caller already read it (the plan task, for its report)
     """
 
     def __init__(
@@ -136,6 +142,7 @@ class UserCacheWarmer:
         user_ttl: int | None = None,
         line_item_ttl: int | None = None,
         redis_conn_id: str = settings.REDIS_CONN_ID,
+        schema: Schema | None = None,
     ) -> None:
         self.engine = engine
         self._redis = redis_client
@@ -143,7 +150,21 @@ class UserCacheWarmer:
         self.prefix = settings.cache_key_prefix() if prefix is None else prefix
         self.user_ttl = user_ttl or settings.user_ttl()
         self.line_item_ttl = line_item_ttl or settings.line_item_ttl()
-        self.sql = _Queries(engine.dialect.name)
+        self._schema = schema
+
+    @functools.cached_property
+    def sql(self) -> _Queries:
+        """The queries, for the access path the schema offers: read once per warmer (so once per task)."""
+        schema = self._schema
+        if schema is None:
+            with self._connect() as conn:
+                schema = read_schema(conn)
+        try:
+            access_path = schema.access_path()
+        except SchemaError as exc:
+            raise SchemaError(f"roster database {describe(self.engine)}: {exc}") from None
+        log.info("assignments are read through %s", access_path.describe())
+        return _Queries(self.engine.dialect.name, access_path)
 
     @functools.cached_property
     def writer(self) -> CacheWriter:
