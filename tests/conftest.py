@@ -123,3 +123,6 @@ def sqs_client(sqs_endpoint):
     import boto3
 
     return boto3.client("sqs", endpoint_url=sqs_endpoint, region_name="us-east-1")
+
+
+from app_database import app_database  # noqa: E402,F401 - a fixture, shared by tests/warmup and tests/dags

@@ -17,3 +17,7 @@ class ServiceUnavailableError(RosterError):
 
 class SchemaError(RosterError):
     """The roster database lacks a table, column or index the warmup needs; retrying will not help."""
+
+
+class PrivilegeError(RosterError):
+    """The database user may not do what was asked (create an index, say); nothing was changed."""

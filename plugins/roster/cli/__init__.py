@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from roster import settings
+from roster.cli.db import add_db_subcommands
 from roster.cli.jobs import add_jobs_subcommands
 from roster.cli.warm import add_warm_subcommands
 from roster.errors import RosterError
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_warm_subcommands(commands)
     add_jobs_subcommands(commands)
+    add_db_subcommands(commands)
     return parser
 
 

@@ -9,7 +9,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from roster import settings
-from roster.errors import InvalidOptionError
+from roster.errors import InvalidOptionError, SchemaError
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -40,6 +40,7 @@ class UserCacheWarmupPlanOperator(BaseOperator):
     def execute(self, context: Context) -> list[dict[str, Any]]:
         from roster.connections import engine_for
         from roster.warmup import UserCacheWarmer
+        from roster.warmup.db_check import check
         from roster.warmup.messages import warmup_queue_url
 
         options = _options(context["params"])
@@ -50,8 +51,13 @@ class UserCacheWarmupPlanOperator(BaseOperator):
                 raise AirflowFailException(str(exc)) from exc
         engine = engine_for(self.db_conn_id)
         try:
-            shards = UserCacheWarmer(engine, None).plan(options)
-        except InvalidOptionError as exc:  # an unknown line item slug, say
+            report = check(engine)  # what `roster db check` prints: the schema, access path, missing indexes
+            for line in report.lines():
+                self.log.info("%s", line)
+            if not report.ok:
+                raise report.error()
+            shards = UserCacheWarmer(engine, None, schema=report.schema).plan(options)
+        except (InvalidOptionError, SchemaError) as exc:  # an unknown line item slug, a missing column, ...
             raise AirflowFailException(str(exc)) from exc
         finally:
             engine.dispose()
