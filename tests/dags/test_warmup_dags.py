@@ -31,6 +31,23 @@ def test_sync_run_warms_every_user(dagbag, warmup_data, redis_client):
     assert redis_client.exists(*[f"lineItem.{i}" for i in line_items]) == len(line_items)
 
 
+def test_application_schema_through_a_select_only_user(dagbag, app_database, redis_client, monkeypatch, capfd):
+    # The application's own database (plain indexes, its names, no roster DDL) behind a SELECT-only user.
+    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_DB", app_database.reader_url)
+    dagrun = dagbag.dags["roster_user_cache_warmup"].test(run_conf={"modulo": 3, "batch": 40})
+
+    assert dagrun.state == "success"
+    assert cached_users(redis_client) == app_database.users
+    for line_item_id, document in app_database.line_items.items():
+        assert orjson.loads(redis_client.get(f"lineItem.{line_item_id}")) == document
+    assert _xcom(dagrun, "summary")["users_warmed"] == len(app_database.users)
+    # The plan task logs `roster db check`'s report.
+    logged = "".join(capfd.readouterr())
+    assert "recommended index idx_assignments_user (user_id, id, state" in logged
+    assert "access path: index IDX_308A50DDA76ED395 (user_id)" in logged
+    assert app_database.reader_password not in logged
+
+
 def test_scoped_run_from_the_trigger_form(dagbag, warmup_data, redis_client):
     users, _ = warmup_data
     dagrun = dagbag.dags["roster_user_cache_warmup"].test(
