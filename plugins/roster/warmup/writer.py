@@ -1,4 +1,4 @@
-"""Writes cache documents to Redis: one script call per page sets every key with its TTL."""
+"""Writes cache documents to Redis: one round trip per page sets every key with its TTL (standalone or cluster)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import redis
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 
-from roster.errors import ServiceUnavailableError
+from roster.connections import redis_unavailable
 from roster.settings import REDIS_CONN_ID
 
 if TYPE_CHECKING:
@@ -23,8 +25,8 @@ def line_item_key(prefix: str, line_item_id: int) -> str:
 
 
 # SET ... EX for every key of a page in one command: redis-py packs and parses one command instead of one per
-# key, which was a third of the warmup's time. Keys of a page may sit on any cluster slot, so this needs a
-# standalone (or Sentinel-managed) Redis, which is what the cache is.
+# key, which was a third of the warmup's time. A script may only touch keys of one hash slot on a Redis Cluster,
+# and a page's keys sit on all of them: there the page goes as one pipeline instead (see CacheWriter).
 _SET_WITH_TTL = """
 local ttl = ARGV[1]
 for i = 1, #KEYS do
@@ -32,50 +34,56 @@ for i = 1, #KEYS do
 end
 return #KEYS
 """
-# Keys per script call: bounds how long one call holds Redis (about a millisecond per thousand keys).
+# Keys per round trip: bounds how long one call holds Redis (about a millisecond per thousand keys).
 CHUNK_KEYS = 1000
 
 
 class CacheWriter:
     """Sets documents with a TTL, a page at a time, in one round trip per :data:`CHUNK_KEYS` keys.
 
+    On a standalone (or Sentinel-managed) Redis that round trip is one script call. On a Redis Cluster it is one
+    pipeline of ``SET key value EX ttl``, which redis-py groups by node: each node gets its keys in one write, and
+    all nodes are written before any reply is read. Either way every key holds one complete document.
     A Redis failure raises :class:`ServiceUnavailableError` naming the connection; keys already set are complete
     documents, so a retried task simply overwrites them.
     """
 
-    def __init__(self, client: Redis, *, conn_id: str = REDIS_CONN_ID) -> None:
+    def __init__(self, client: Redis | RedisCluster, *, conn_id: str = REDIS_CONN_ID) -> None:
         self.client = client
         self.conn_id = conn_id
-        self._set_with_ttl = client.register_script(_SET_WITH_TTL)
+        self._set_chunk = self._set_in_pipeline if isinstance(client, RedisCluster) else self._set_by_script
+        self._set_with_ttl = None if isinstance(client, RedisCluster) else client.register_script(_SET_WITH_TTL)
 
     def write(self, documents: Iterable[tuple[str, bytes]], ttl: int) -> int:
         """Set every ``(key, value)`` with ``ttl`` seconds; return how many were set."""
-        keys: list[str] = []
-        values: list[int | bytes] = [ttl]
+        chunk: list[tuple[str, bytes]] = []
         count = 0
-        for key, value in documents:
-            keys.append(key)
-            values.append(value)
-            if len(keys) == CHUNK_KEYS:
-                count += self._call(keys, values)
-                keys, values = [], [ttl]
-        if keys:
-            count += self._call(keys, values)
+        for document in documents:
+            chunk.append(document)
+            if len(chunk) == CHUNK_KEYS:
+                count += self._call(chunk, ttl)
+                chunk = []
+        if chunk:
+            count += self._call(chunk, ttl)
         return count
 
     def ping(self) -> None:
         try:
             self.client.ping()
-        except redis.RedisError as exc:
-            raise self._unavailable(exc) from exc
+        except (redis.RedisError, RedisClusterException) as exc:
+            raise redis_unavailable(self.client, self.conn_id, exc) from exc
 
-    def _call(self, keys: list[str], values: list[int | bytes]) -> int:
+    def _call(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
         try:
-            return int(self._set_with_ttl(keys=keys, args=values))
-        except redis.RedisError as exc:
-            raise self._unavailable(exc) from exc
+            return self._set_chunk(chunk, ttl)
+        except (redis.RedisError, RedisClusterException) as exc:
+            raise redis_unavailable(self.client, self.conn_id, exc) from exc
 
-    def _unavailable(self, exc: Exception) -> ServiceUnavailableError:
-        kwargs = self.client.connection_pool.connection_kwargs
-        where = f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
-        return ServiceUnavailableError(f"cache Redis {self.conn_id!r} ({where}) failed: {type(exc).__name__}: {exc}")
+    def _set_by_script(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
+        return int(self._set_with_ttl(keys=[key for key, _ in chunk], args=[ttl, *(value for _, value in chunk)]))
+
+    def _set_in_pipeline(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
+        pipe = self.client.pipeline(transaction=False)
+        for key, value in chunk:
+            pipe.set(key, value, ex=ttl)
+        return sum(1 for done in pipe.execute() if done)
