@@ -126,3 +126,29 @@ def sqs_client(sqs_endpoint):
 
 
 from app_database import app_database  # noqa: E402,F401 - a fixture, shared by tests/warmup and tests/dags
+
+
+@pytest.fixture(scope="session")
+def private_redis(tmp_path_factory):
+    """A redis-server of this session only (plain and TLS ports) with an ACL user that may not run INFO."""
+    import secrets
+
+    from redis_servers import start_tls_server
+
+    password = "acl-" + secrets.token_hex(8)
+    server = start_tls_server(
+        tmp_path_factory.mktemp("redis-private"), "--user", "roster_acl", "on", f">{password}", "~*", "&*", "+@all", "-info"
+    )
+    server.acl_user, server.acl_password = "roster_acl", password
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A Redis Cluster of three masters on free loopback ports, for this session only."""
+    from redis_servers import start_cluster
+
+    cluster = start_cluster(tmp_path_factory.mktemp("redis-cluster"))
+    yield cluster
+    cluster.stop()
