@@ -1,21 +1,29 @@
 """Benchmark of roster's user cache warmup against the naive per-user loop, in one run on the same data.
 
     .venv/bin/python bench/warmup.py               # seed roster_bench (200,000 users x 5 assignments, 50 line
-                                                   # items), then naive loop vs one shard vs modulo 2
-    .venv/bin/python bench/warmup.py --skip-seed   # reuse roster_bench when it holds --users users
+                                                   # items), copy it under the application's schema, then compare
+    .venv/bin/python bench/warmup.py --skip-seed   # reuse roster_bench / roster_bench_app when they hold --users
     .venv/bin/python bench/warmup.py --profile     # cProfile of the one-shard warmup (both of its threads)
     .venv/bin/python bench/warmup.py --memory      # peak RSS of one shard process: 100k vs 1M users
+
+Two databases hold the same rows: roster_bench_app has the application's own schema (tests/app_schema.sql: plain
+KEY(user_id) and KEY(line_item_id), as the application's migrations make them) and roster_bench has roster's
+recommended indexes (the covering (user_id, id, ...) index and (line_item_id, user_id)).
 
 What is compared:
 
 - naive: what the upstream PHP handler does per user, one joined query
   (``SELECT u.*, a.*, li.* ... WHERE u.username = %s ORDER BY a.id``) and one ``SET key value EX ttl``. It is slow,
-  so it runs on the first ``--naive-users`` users (default 20,000) and its users/s is the baseline.
-- roster, one shard: ``UserCacheWarmer.warm_shard`` over ALL users, modulo 1, in one fresh process.
+  so it runs on the first ``--naive-users`` users (default 20,000); its users/s on each schema is the baseline of
+  the roster runs on that schema.
+- roster, one shard: ``UserCacheWarmer.warm_shard`` over ALL users, modulo 1, in one fresh process: on the
+  application schema, then with the recommended indexes (their ratio is what the indexes buy).
 - roster, modulo 2: both shards at once in two fresh processes, as the DAG's mapped tasks run them; the rate is
   over the wall time from the earliest shard start to the latest shard finish.
+- roster, Redis Cluster: one shard into a private cluster of three masters started for the run (free loopback
+  ports, stopped after); ``--no-cluster`` skips it.
 
-Both do the same work: after each roster run the bench counts the ``user.*`` keys (must equal the users in the
+All do the same work: after each roster run the bench counts the ``user.*`` keys (must equal the users in the
 database) and checks that 20 random users' documents are byte for byte what the naive code builds for them.
 
 Needs MariaDB on 127.0.0.1:3306 (root, no password; ``ROSTER_BENCH_MARIADB`` overrides) and Redis on
@@ -56,12 +64,18 @@ os.environ.pop("ROSTER_CACHE_KEY_PREFIX", None)
 MARIADB = os.environ.get("ROSTER_BENCH_MARIADB", "mysql://root@127.0.0.1:3306")
 
 import orjson  # noqa: E402
+from redis.cluster import RedisCluster as ClusterClient  # noqa: E402
 from sqlalchemy import bindparam, create_engine, text  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from redis_servers import start_cluster  # noqa: E402 - the tests' private Redis Cluster harness
+
 BENCH_DB = "roster_bench"
+APP_DB = "roster_bench_app"  # the same rows under the application's own schema
+APP_SCHEMA = Path(__file__).resolve().parents[1] / "tests" / "app_schema.sql"
 MEMORY_DBS = (("roster_bench_100k", 100_000), ("roster_bench_1m", 1_000_000))
 SPOT_CHECKS = 20
-ONE_SHARD_MIN, MODULO_2_MIN, RSS_RATIO_MAX = 12.0, 18.0, 1.5
+APP_SCHEMA_MIN, ONE_SHARD_MIN, MODULO_2_MIN, RSS_RATIO_MAX = 10.0, 12.0, 18.0, 1.5
 # Upper bounds so that no step can hang the bench: a shard of 1M users takes well under a minute here.
 SHARD_TIMEOUT = 1200
 BARRIER_TIMEOUT = 300
@@ -125,6 +139,33 @@ def ensure_seeded(database: str, users: int, assignments_per_user: int, line_ite
         f"{database}: seeded {seeded['users']:,} users, {seeded['assignments']:,} assignments, "
         f"{seeded['line_items']} line items in {seeded['seconds']:.1f} s"
     )
+
+
+def copy_to_application_schema(users: int, *, reuse: bool) -> None:
+    """``roster_bench_app``: the rows of roster_bench under the application's own schema (tests/app_schema.sql:
+    plain KEY(user_id) and KEY(line_item_id), no roster index), copied server-side."""
+    from roster.db import statements
+
+    use_database(APP_DB)
+    if reuse and scalar("SELECT COUNT(*) FROM users", default=0) == users:
+        print(f"{APP_DB}: reusing {users:,} copied users")
+        return
+    started = time.monotonic()
+    admin = create_engine(MARIADB + "/")
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {APP_DB}"))
+            conn.execute(text(f"CREATE DATABASE {APP_DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+            conn.execute(text(f"USE {APP_DB}"))
+            for statement in statements(APP_SCHEMA.read_text(encoding="utf-8")):
+                conn.execute(text(statement))
+            conn.execute(text("SET SESSION foreign_key_checks = 0, unique_checks = 0"))
+            for table in ("users", "line_items", "assignments"):
+                conn.execute(text(f"INSERT INTO {APP_DB}.{table} SELECT * FROM {BENCH_DB}.{table}"))
+            conn.execute(text("ANALYZE TABLE users, line_items, assignments")).fetchall()
+    finally:
+        admin.dispose()
+    print(f"{APP_DB}: copied {users:,} users from {BENCH_DB} in {time.monotonic() - started:.1f} s")
 
 
 # -- the naive loop -----------------------------------------------------------------------------------------------
@@ -331,24 +372,17 @@ def spot_check(redis_client, expected: dict[str, bytes]) -> tuple[int, int, list
 # -- modes --------------------------------------------------------------------------------------------------------
 
 
-def compare(args: argparse.Namespace) -> None:
-    from roster.warmup import redis_for
-
-    ensure_seeded(BENCH_DB, args.users, args.assignments_per_user, args.line_items, reuse=args.skip_seed)
-    users_in_db = scalar("SELECT COUNT(*) FROM users")
-    redis_client = redis_for()
+def naive_baseline(redis_client, args: argparse.Namespace) -> dict[str, Any]:
+    """The naive loop on the first --naive-users users of the current database, and the reference documents of
+    the spot checks (built by the naive code, untimed, for users drawn from ALL users)."""
     naive = NaiveWarmer(redis_client)
     try:
-        # (a) the naive loop, on the first --naive-users users.
         with naive.engine.connect() as conn:
             first_users = text("SELECT username FROM users ORDER BY id LIMIT :n")
             sample = [row[0] for row in conn.execute(first_users, {"n": args.naive_users})]
         redis_client.flushdb()
-        naive_warmed, naive_seconds = naive.warm(sample)
-        naive_rate = naive_warmed / naive_seconds
+        warmed, seconds = naive.warm(sample)
         naive.raw.rollback()  # a fresh snapshot for the reference documents below
-        # Reference documents for the spot checks, built by the naive code (untimed) for users drawn from ALL
-        # users, so both shards, users without assignments and non-ASCII names are covered.
         with naive.engine.connect() as conn:
             max_id = conn.execute(text("SELECT MAX(id) FROM users")).scalar_one()
             ids = random.Random(args.seed).sample(range(1, max_id + 1), min(SPOT_CHECKS, max_id))
@@ -357,53 +391,134 @@ def compare(args: argparse.Namespace) -> None:
         expected = {name: naive.document(name) for name in names}
     finally:
         naive.close()
+    return {"users_warmed": warmed, "wall": seconds, "users_per_second": warmed / seconds, "expected": expected}
 
-    # (b) roster's warmup of all users: one shard, then modulo 2; the Redis db is emptied before each run.
-    runs = {}
-    for modulo in (1, 2):
-        redis_client.flushdb()
-        run = roster_warmup(modulo, args.batch)
-        run["user_keys"] = count_keys(redis_client, "user.*")
-        run["line_item_keys"] = count_keys(redis_client, "lineItem.*")
-        run["identical"], run["equal"], run["bad"] = spot_check(redis_client, expected)
-        runs[modulo] = run
-    redis_client.flushdb()
 
-    one, two = runs[1], runs[2]
-    print(f"\nusers in {BENCH_DB}: {users_in_db:,}; naive loop on the first {naive_warmed:,} "
-          f"({naive_seconds:.1f} s); roster warms all {users_in_db:,}, batch {args.batch}\n")  # fmt: skip
-    rows = [
-        ("naive: 1 joined query + 1 SET per user", naive_rate, naive_warmed, naive_seconds),
-        ("roster: one shard (1 process)", one["users_per_second"], one["users_warmed"], one["wall"]),
-        ("roster: modulo 2 (2 processes at once)", two["users_per_second"], two["users_warmed"], two["wall"]),
+def checked_run(label: str, modulo: int, batch: int, check_client, expected: dict[str, bytes]) -> dict[str, Any]:
+    """One roster run (every shard in its own process) on an emptied cache, then its keys and spot checks."""
+    check_client.flushall() if isinstance(check_client, ClusterClient) else check_client.flushdb()
+    run = roster_warmup(modulo, batch)
+    run["label"] = label
+    run["user_keys"] = count_keys(check_client, "user.*")
+    run["line_item_keys"] = count_keys(check_client, "lineItem.*")
+    run["identical"], run["equal"], run["bad"] = spot_check(check_client, expected)
+    return run
+
+
+def cluster_run(batch: int, expected: dict[str, bytes]) -> dict[str, Any]:
+    """One shard into a private three-master Redis Cluster (started here on free ports, stopped after)."""
+    from roster.warmup import redis_for
+
+    cluster = start_cluster(Path(os.environ["AIRFLOW_HOME"]) / "redis-cluster")
+    standalone = os.environ["AIRFLOW_CONN_ROSTER_REDIS"]
+    os.environ["AIRFLOW_CONN_ROSTER_REDIS"] = f"redis://127.0.0.1:{cluster.ports[0]}/0"  # cluster mode is detected
+    try:
+        client = redis_for()
+        run = checked_run("roster, indexes, Redis Cluster of 3: one shard", 1, batch, client, expected)
+        client.close()
+        return run
+    finally:
+        os.environ["AIRFLOW_CONN_ROSTER_REDIS"] = standalone
+        cluster.stop()
+
+
+def scoped_plan_seconds(slugs: int = 5, repeat: int = 3) -> float:
+    """Best of ``repeat`` plans of a run scoped by the first ``slugs`` line item slugs (what the line item index
+    serves: the users holding an assignment of those line items)."""
+    from roster.db import engine_for
+    from roster.warmup import UserCacheWarmer, WarmupOptions
+
+    engine = engine_for()
+    try:
+        options = WarmupOptions.from_params({"line_item_slugs": [f"line-item-{i}" for i in range(1, slugs + 1)]})
+        warmer = UserCacheWarmer(engine, None)
+        timings = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            warmer.plan(options)
+            timings.append(time.perf_counter() - started)
+        return min(timings)
+    finally:
+        engine.dispose()
+
+
+def compare(args: argparse.Namespace) -> None:
+    from roster.warmup import redis_for
+
+    ensure_seeded(BENCH_DB, args.users, args.assignments_per_user, args.line_items, reuse=args.skip_seed)
+    users_in_db = scalar("SELECT COUNT(*) FROM users")
+    copy_to_application_schema(users_in_db, reuse=args.skip_seed)
+    redis_client = redis_for()
+    naive = {}
+    for database in (APP_DB, BENCH_DB):
+        use_database(database)
+        naive[database] = naive_baseline(redis_client, args)
+        naive[database]["scoped_plan"] = scoped_plan_seconds()
+    expected = naive[BENCH_DB]["expected"]  # the same rows in both databases
+    # Rounds interleave the schemas, and each row keeps its best round: other work on the machine then skews
+    # both schemas alike instead of whichever ran during a burst. Every round's work is checked.
+    plans = [
+        (APP_DB, "roster, application schema: one shard", 1),
+        (BENCH_DB, "roster, recommended indexes: one shard", 1),
+        (BENCH_DB, "roster, recommended indexes: modulo 2", 2),
     ]
-    print(f"{'run':<42}{'users':>10}{'seconds':>9}{'users/s':>11}{'vs naive':>10}")
-    for label, rate, users, seconds in rows:
-        print(f"{label:<42}{users:>10,}{seconds:>9.2f}{rate:>11,.0f}{rate / naive_rate:>9.1f}x")
-    for shard in two["shards"]:
-        print(f"  modulo 2, shard {shard['remainder']}: {shard['users_warmed']:,} users in {shard['seconds']:.2f} s "
-              f"({shard['users_warmed'] / shard['seconds']:,.0f} users/s)")  # fmt: skip
+    every_run, best = [], {}
+    for _ in range(args.rounds):
+        for database, label, modulo in plans:
+            use_database(database)
+            run = checked_run(label, modulo, args.batch, redis_client, expected)
+            every_run.append(run)
+            if label not in best or run["users_per_second"] > best[label]["users_per_second"]:
+                best[label] = run
+    runs = [best[label] for _, label, _ in plans]
+    if not args.no_cluster:
+        runs.append(cluster_run(args.batch, expected))
+        every_run.append(runs[-1])
+    redis_client.flushdb()
+    report(args, users_in_db, naive, runs, every_run, expected)
 
-    print()
+
+def report(args, users_in_db: int, naive: dict, runs: list[dict], every_run: list[dict], expected: dict) -> None:
+    plain, indexed = naive[APP_DB], naive[BENCH_DB]
+    print(f"\nusers: {users_in_db:,} ({APP_DB}: the application's schema, plain KEY(user_id) and KEY(line_item_id); "
+          f"{BENCH_DB}: the same rows with roster's recommended indexes); the naive loop warms the first "
+          f"{plain['users_warmed']:,}, roster all {users_in_db:,}, batch {args.batch}; best of {args.rounds} "
+          f"interleaved rounds\n")  # fmt: skip
+    print(f"{'run':<50}{'users':>10}{'seconds':>9}{'users/s':>11}{'vs naive':>10}")
+    rows = [("naive, application schema", plain, plain), ("naive, recommended indexes", indexed, indexed)]
+    rows += [(run["label"], run, plain if "application" in run["label"] else indexed) for run in runs]
+    for label, run, baseline in rows:
+        rate = run["users_per_second"]
+        print(f"{label:<50}{run['users_warmed']:>10,}{run['wall']:>9.2f}{rate:>11,.0f}"
+              f"{rate / baseline['users_per_second']:>9.1f}x")  # fmt: skip
+    for run in runs:
+        for shard in run["shards"] if len(run["shards"]) > 1 else ():
+            print(f"  {run['label']}, shard {shard['remainder']}: {shard['users_warmed']:,} users in "
+                  f"{shard['seconds']:.2f} s ({shard['users_warmed'] / shard['seconds']:,.0f} users/s)")  # fmt: skip
+    app_one, idx_one, idx_two = runs[0], runs[1], runs[2]
+    print(f"\nwhat the recommended indexes buy: one shard {idx_one['users_per_second'] / app_one['users_per_second']:.2f}x "
+          f"the rate on the application schema; a plan scoped by 5 line item slugs takes "
+          f"{plain['scoped_plan'] * 1000:,.0f} ms on the application schema, {indexed['scoped_plan'] * 1000:,.0f} ms "
+          f"with the indexes\n")  # fmt: skip
     same_work = True
-    for modulo, run in runs.items():
+    for run in every_run:
         keys_ok = run["user_keys"] == users_in_db and run["users_failed"] == 0
         docs_ok = run["equal"] == len(expected) and not run["bad"]
         same_work = same_work and keys_ok and docs_ok
         verdict = "OK" if keys_ok and docs_ok else f"MISMATCH {', '.join(run['bad'][:5])} {'; '.join(run['errors'])}"
         print(
-            f"check modulo {modulo}: {run['user_keys']:,} user.* keys for {users_in_db:,} users "
-            f"({run['users_without_assignments']:,} without assignments, {run['users_failed']} failed), "
-            f"{run['line_item_keys']} lineItem.* keys; {run['identical']}/{len(expected)} sampled documents "
-            f"byte-identical to the naive loop's, {run['equal']}/{len(expected)} equal as JSON: "
-            f"{verdict}"
+            f"check {run['label']}: {run['user_keys']:,} user.* keys ({run['users_without_assignments']:,} without "
+            f"assignments, {run['users_failed']} failed), {run['line_item_keys']} lineItem.* keys; "
+            f"{run['identical']}/{len(expected)} sampled documents byte-identical to the naive loop's, "
+            f"{run['equal']}/{len(expected)} equal as JSON: {verdict}"
         )
-    ratio_1, ratio_2 = one["users_per_second"] / naive_rate, two["users_per_second"] / naive_rate
-    verdicts = [
-        f"one shard {ratio_1:.1f}x >= {ONE_SHARD_MIN:g}x: {'PASS' if ratio_1 >= ONE_SHARD_MIN else 'FAIL'}",
-        f"modulo 2 {ratio_2:.1f}x >= {MODULO_2_MIN:g}x: {'PASS' if ratio_2 >= MODULO_2_MIN else 'FAIL'}",
-        f"same work: {'PASS' if same_work else 'FAIL'}",
+    ratios = [
+        ("application schema, one shard", app_one["users_per_second"] / plain["users_per_second"], APP_SCHEMA_MIN),
+        ("recommended indexes, one shard", idx_one["users_per_second"] / indexed["users_per_second"], ONE_SHARD_MIN),
+        ("recommended indexes, modulo 2", idx_two["users_per_second"] / indexed["users_per_second"], MODULO_2_MIN),
     ]
+    verdicts = [f"{name} {ratio:.1f}x >= {floor:g}x: {'PASS' if ratio >= floor else 'FAIL'}" for name, ratio, floor in ratios]
+    verdicts.append(f"same work: {'PASS' if same_work else 'FAIL'}")
     print(f"\nacceptance: {'; '.join(verdicts)}")
 
 
@@ -503,6 +618,8 @@ def main() -> None:
     parser.add_argument("--skip-seed", action="store_true", help="reuse roster_bench when it holds --users users")
     parser.add_argument("--batch", type=int, default=1000, help="warmup page size (the DAG's default, 1000)")
     parser.add_argument("--seed", type=int, default=7, help="random seed of the spot-checked users")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the roster runs (best kept)")
+    parser.add_argument("--no-cluster", action="store_true", help="skip the Redis Cluster run")
     parser.add_argument("--profile", action="store_true", help="cProfile the one-shard warmup")
     parser.add_argument("--memory", action="store_true", help="peak RSS of one shard: 100k vs 1M users")
     parser.add_argument("--memory-child", metavar="DATABASE", help=argparse.SUPPRESS)
