@@ -9,8 +9,19 @@ wait_for() {  # wait_for NAME COMMAND...: up to 30 s
   echo "services: $name did not come up within 30 s" >&2; return 1
 }
 
+# The tests also start private redis-servers of their own (TLS with a throw-away CA made by openssl, and a
+# three-node Redis Cluster joined by redis-cli --cluster): the tools must be there.
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v openssl >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "services: installing Debian packages redis-server redis-tools openssl"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools openssl >/dev/null
+  else
+    echo "services: the tests need redis-server, redis-cli and openssl: sudo apt-get install redis-server redis-tools openssl" >&2
+    exit 1
+  fi
+fi
+
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  command -v redis-server >/dev/null || { echo "services: redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
   echo "services: starting Redis on 127.0.0.1:6379"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
   wait_for redis redis-cli -h 127.0.0.1 -p 6379 ping
