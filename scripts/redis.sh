@@ -1,5 +1,6 @@
 # Sourced by demo.sh and standalone.sh: ensure_redis DIR sets AIRFLOW_CONN_ROSTER_REDIS when it is not set:
-# the Redis on 127.0.0.1:6379 when one answers, else a redis-server started on a free port (pid and log in DIR).
+# the Redis on 127.0.0.1:6379 when one answers, else a redis-server started on a free port (pid and log in DIR,
+# pid in STARTED_REDIS_PID).
 # Needs $PY (the venv's python).
 
 redis_answers() {  # redis_answers PORT
@@ -17,6 +18,7 @@ ensure_redis() {  # ensure_redis DIR
     redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
       --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
     for _ in $(seq 1 50); do redis_answers "$port" && break; sleep 0.1; done
+    STARTED_REDIS_PID=$(cat "$dir/redis.pid" 2>/dev/null || true)  # standalone.sh stops it on exit
     export AIRFLOW_CONN_ROSTER_REDIS="redis://127.0.0.1:$port/0"
     echo "$(basename "$0" .sh): started redis-server on 127.0.0.1:$port (stop it: kill \$(cat $dir/redis.pid))"
   else

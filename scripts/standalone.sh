@@ -11,14 +11,51 @@
 # Other settings: STANDALONE_HOME (default .standalone), AIRFLOW_PORT (default 8080), and anything Airflow or
 # roster reads from the environment (ROSTER_JOB_MODULES, CACHE_TTL_*, AIRFLOW__...) is passed on.
 # It writes $STANDALONE_HOME/env.sh: source it in another shell to run `airflow ...` or `roster ...` against
-# the same set-up. Ctrl-C (or SIGTERM) stops Airflow and the moto server.
+# the same set-up. Ctrl-C (or SIGTERM) stops Airflow and the moto server, and so does the end of the process
+# STANDALONE_WATCH_PID when it is given (a test or a bench that started this script: a caller that dies, even by
+# SIGKILL, leaves nothing running). Every step that takes long runs in its own process group, waited for with
+# `wait` (which a signal interrupts), so a stop takes seconds at any point.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 HOME_DIR=$(mkdir -p "${STANDALONE_HOME:-$ROOT/.standalone}" && cd "${STANDALONE_HOME:-$ROOT/.standalone}" && pwd)
 PORT=${AIRFLOW_PORT:-8080}
 
-scripts/install.sh requirements-test.txt  # moto (the local SQS) is a test requirement
+RUNNING_GROUP=  # the process group of the step running now (run_group): a set-up command, or airflow standalone
+MOTO_PID=
+WATCHDOG_PID=
+stop() {
+  trap - EXIT INT TERM
+  if [ -n "$RUNNING_GROUP" ]; then  # TERM, up to 20 s to end, then KILL
+    kill -TERM -- "-$RUNNING_GROUP" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 -- "-$RUNNING_GROUP" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL -- "-$RUNNING_GROUP" 2>/dev/null || true
+  fi
+  if [ -n "$MOTO_PID" ]; then
+    kill "$MOTO_PID" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$MOTO_PID" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL "$MOTO_PID" 2>/dev/null || true
+  fi
+  if [ -n "${STARTED_REDIS_PID:-}" ]; then kill "$STARTED_REDIS_PID" 2>/dev/null || true; fi
+  if [ -n "$WATCHDOG_PID" ]; then kill "$WATCHDOG_PID" 2>/dev/null || true; fi
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+run_group() {  # run_group CMD...: CMD in a process group of its own, which stop() ends; returns CMD's status
+  local status=0
+  setsid "$@" &
+  RUNNING_GROUP=$!
+  wait "$RUNNING_GROUP" || status=$?  # a trapped signal interrupts `wait` at once
+  RUNNING_GROUP=
+  return "$status"
+}
+if [ -n "${STANDALONE_WATCH_PID:-}" ]; then
+  (while kill -0 "$STANDALONE_WATCH_PID" 2>/dev/null; do sleep 0.5; done; kill -TERM $$) &
+  WATCHDOG_PID=$!
+fi
+
+run_group scripts/install.sh requirements-test.txt  # moto (the local SQS) is a test requirement
 PY="$ROOT/.venv/bin/python"
 export PATH="$ROOT/.venv/bin:$PATH"  # `airflow standalone` starts its components as `airflow ...` from PATH
 
@@ -39,20 +76,6 @@ mkdir -p "$AIRFLOW_HOME"
 . scripts/redis.sh
 ensure_redis "$HOME_DIR"
 
-MOTO_PID=
-AIRFLOW_PID=
-stop() {
-  trap - EXIT INT TERM
-  if [ -n "$AIRFLOW_PID" ]; then  # airflow standalone and every process it started: their own process group
-    kill -TERM -- "-$AIRFLOW_PID" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 -- "-$AIRFLOW_PID" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL -- "-$AIRFLOW_PID" 2>/dev/null || true
-  fi
-  [ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null || true
-}
-trap stop EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 if [ -z "${AIRFLOW_CONN_ROSTER_SQS:-}" ]; then
   moto_port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -81,24 +104,25 @@ fi
 } >"$HOME_DIR/env.sh"
 
 echo "standalone: initialising Airflow in $AIRFLOW_HOME (log: $HOME_DIR/setup.log)"
-{
-  airflow db migrate
-  airflow pools import include/pools.json
-  if [ "$AIRFLOW_CONN_ROSTER_DB" = "sqlite:///$HOME_DIR/roster.db" ] && [ ! -e "$HOME_DIR/.seeded" ]; then
-    roster seed --users "${DEMO_USERS:-5000}" --assignments-per-user 5 --line-items 50 && touch "$HOME_DIR/.seeded"
-  fi
-  roster jobs update-schema
-  airflow dags reserialize
-} >"$HOME_DIR/setup.log" 2>&1 || { tail -30 "$HOME_DIR/setup.log"; exit 1; }
+setup_step() {  # setup_step CMD...: one set-up command, logged, in its own process group
+  run_group "$@" >>"$HOME_DIR/setup.log" 2>&1 || { tail -30 "$HOME_DIR/setup.log"; exit 1; }
+}
+: >"$HOME_DIR/setup.log"
+setup_step airflow db migrate
+setup_step airflow pools import include/pools.json
+if [ "$AIRFLOW_CONN_ROSTER_DB" = "sqlite:///$HOME_DIR/roster.db" ] && [ ! -e "$HOME_DIR/.seeded" ]; then
+  setup_step roster seed --users "${DEMO_USERS:-5000}" --assignments-per-user 5 --line-items 50
+  touch "$HOME_DIR/.seeded"
+fi
+setup_step roster jobs update-schema
+setup_step airflow dags reserialize
 unpause=${ROSTER_UNPAUSE-roster_user_cache_warmup roster_user_cache_warmup_worker roster_job_queue roster_job_broker
   roster_job_maintenance roster_clear_finished_jobs roster_failed_jobs}
 for dag_id in $unpause; do
-  airflow dags unpause "$dag_id" >>"$HOME_DIR/setup.log" 2>&1 || echo "standalone: could not unpause $dag_id" >&2
+  run_group airflow dags unpause "$dag_id" >>"$HOME_DIR/setup.log" 2>&1 || echo "standalone: could not unpause $dag_id" >&2
 done
 echo "standalone: unpaused: ${unpause:-none}"
 echo "standalone: UI on http://127.0.0.1:$PORT (user admin; password in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)"
 echo "standalone: in another shell: . $HOME_DIR/env.sh; roster jobs stats"
 
-setsid airflow standalone &
-AIRFLOW_PID=$!
-wait "$AIRFLOW_PID"
+run_group airflow standalone  # scheduler, dag-processor, triggerer, api-server: all in this group

@@ -4,22 +4,38 @@ LocalExecutor, dag-processor, triggerer, api-server) in a temporary home, on fre
     with StandaloneAirflow(home, env={...}) as airflow:
         airflow.cli("pools", "set", "roster_jobs_all", "1", "test")
 
-Every wait is bounded; on exit the script stops Airflow's whole process group (and its own moto server, if any).
+Every wait is bounded. The script and everything it started (Airflow's process groups, moto) never outlive the
+caller: on leaving the block, by an exception too, the script's process group is sent SIGTERM and the script stops
+Airflow's group and moto; a SIGTERM to the caller is raised as :class:`Terminated` (a KeyboardInterrupt, like
+Ctrl-C's SIGINT) while the block runs, so the block is left the same way; and the script watches the caller's pid
+(``STANDALONE_WATCH_PID``), so even a caller killed with SIGKILL leaves nothing running for more than a second.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
+STOP_TIMEOUT = 60  # seconds for the script to stop Airflow (it gives Airflow 20 s, then SIGKILL)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM received by the caller while a StandaloneAirflow block runs: leave the block, stopping Airflow."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated(f"signal {signum}")
 
 
 def free_port() -> int:
@@ -48,18 +64,22 @@ class StandaloneAirflow:
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "STANDALONE_WATCH_PID": str(os.getpid()),
             **(env or {}),
         }
         self.process: subprocess.Popen | None = None
+        self._previous_sigterm: Any = None
         self.log_path = self.home / "standalone.log"
 
     def __enter__(self) -> StandaloneAirflow:
         self.home.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            ["bash", str(ROOT / "scripts" / "standalone.sh")], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=ROOT,
-        )  # fmt: skip
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated)
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                ["bash", str(ROOT / "scripts" / "standalone.sh")], env=self.env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT,
+            )  # fmt: skip
         try:
             self._wait_ready()
         except BaseException:
@@ -68,16 +88,28 @@ class StandaloneAirflow:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # the script stops Airflow's process group, then moto
+        try:
+            if self.process is not None:
+                self._stop(self.process)
+        finally:
+            self.process = None
+            if self._previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm)
+                self._previous_sigterm = None
+
+    @staticmethod
+    def _stop(process: subprocess.Popen) -> None:
+        """SIGTERM to the script's process group (the script, moto, a set-up step): the script then stops the
+        process group it runs Airflow in. A second signal meanwhile does not cut this short."""
+        with _signals_held():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=60)
+                process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.process = None
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
 
     def _wait_ready(self) -> None:
         """Until the api-server reports a healthy scheduler, triggerer and dag-processor."""
@@ -126,6 +158,20 @@ class StandaloneAirflow:
         """``airflow ARGS -o json``: its JSON line (warnings may come before it on stdout)."""
         lines = [line for line in self.cli(*args).splitlines() if line.startswith(("[{", "[]"))]
         return json.loads(lines[-1]) if lines else []
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """SIGTERM and SIGINT ignored for the block (main thread only): stopping must not be interrupted halfway."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _quote(arg: str) -> str:
