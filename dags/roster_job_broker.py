@@ -1,12 +1,14 @@
 """
 ### roster_job_broker
 
-Broker mode: a deferrable SQS sensor on `ROSTER_JOBS_QUEUE_URL` (waiting in the triggerer) receives the ids of
-newly published jobs; then every lane at once, each in its own pool, claims and runs the received jobs of its
-priority range (most urgent first), drains the rest of its backlog, and keeps looking for new jobs until it has
-been idle for `ROSTER_BROKER_IDLE_WAIT` seconds (10), all within 50 s. Then `settle_messages` deletes the messages
-whose jobs were claimed or found done (a duplicate delivery claims nothing) and the malformed ones; a message
-whose job is still waiting its turn stays. One run at a time, one after the other.
+Broker mode: a deferrable SQS sensor on `ROSTER_JOBS_QUEUE_URL` (waiting in the triggerer) receives messages
+`{"ids": [...]}`, one per publishing transaction and lane (the old `{"id": N}` too); then every lane at once, each
+in its own pool, claims and runs the delivered jobs of its priority range (most urgent first; a delivery of more
+than 1,000 ids is simply drained), drains the rest of its backlog, and keeps looking for new jobs until it has been
+idle for `ROSTER_BROKER_IDLE_WAIT` seconds (10), all within 50 s. Then `settle_messages` deletes the messages all
+of whose jobs were claimed or found done (a duplicate delivery claims nothing) and the malformed ones; a message
+naming a job still waiting its turn stays. It then receives whatever else waits in the queue, ten at a time, and
+settles it the same way, so a backlog is cleared in one run. One run at a time, one after the other.
 """
 
 from __future__ import annotations

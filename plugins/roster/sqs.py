@@ -1,4 +1,4 @@
-"""SQS in batches: SendMessageBatch and DeleteMessageBatch take at most ten entries a request.
+"""SQS in batches: SendMessageBatch and DeleteMessageBatch take at most ten entries a request (and 256 KiB).
 
 Used by the warmup's messages and the job broker alike.
 """
@@ -14,14 +14,30 @@ from roster.errors import ServiceUnavailableError
 log = logging.getLogger("roster.sqs")
 
 SQS_BATCH = 10
+SQS_BATCH_BYTES = 262_144  # a SendMessageBatch request's bodies together, like one message's body
+
+
+def batches(entries: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``entries`` in requests of at most ten whose bodies add up to at most SQS_BATCH_BYTES (a body over the limit
+    goes alone, for SQS to refuse with its own reason)."""
+    out: list[list[dict[str, Any]]] = []
+    size = 0
+    for entry in entries:
+        body = len(entry["MessageBody"].encode())
+        if not out or len(out[-1]) == SQS_BATCH or size + body > SQS_BATCH_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(entry)
+        size += body
+    return out
 
 
 def send_batches(client, queue_url: str, entries: Sequence[dict[str, Any]], *, what: str = "message") -> int:
     """Send ``entries`` (``MessageBody`` and optional ``MessageAttributes``; ids are assigned here) in requests
-    of ten; return how many were sent. A refused request or a rejected entry is a :class:`ServiceUnavailableError`
-    naming the queue and ``what`` was sent."""
-    for start in range(0, len(entries), SQS_BATCH):
-        chunk = [{**entry, "Id": str(i)} for i, entry in enumerate(entries[start : start + SQS_BATCH])]
+    of ten at most, and of 256 KiB at most; return how many were sent. A refused request or a rejected entry is a
+    :class:`ServiceUnavailableError` naming the queue and ``what`` was sent."""
+    for batch in batches(entries):
+        chunk = [{**entry, "Id": str(i)} for i, entry in enumerate(batch)]
         try:
             response = client.send_message_batch(QueueUrl=queue_url, Entries=chunk)
         except Exception as exc:

@@ -79,6 +79,26 @@ def test_broker_dag_runs_delivered_jobs_once_and_drops_malformed(dagbag, maria, 
         assert conn.execute(text("SELECT MIN(processed_by_broker) FROM background_job")).scalar_one() == 1
 
 
+def test_broker_dag_settles_a_backlog_of_messages_in_one_run(dagbag, maria, sqs_client, jobs_queue_url):
+    """45 messages (45 single publishes, the old per-job backlog) and a bulk of 1,500 (one message per lane, more
+    ids than are claimed by id): one run finishes every job and leaves the queue empty."""
+    queue = JobQueue(maria, broker=SqsBroker(jobs_queue_url, client=sqs_client))
+    for i in range(45):
+        queue.publish("noop", priority=i % 20)
+    with queue.bulk():
+        for i in range(1_500):
+            queue.publish("noop", priority=i % 20)
+
+    dagrun = dagbag.dags["roster_job_broker"].test()
+
+    assert dagrun.state == "success"
+    assert set(states(maria).values()) == {State.FINISHED} and len(states(maria)) == 1_545
+    attrs = sqs_client.get_queue_attributes(QueueUrl=jobs_queue_url, AttributeNames=["All"])["Attributes"]
+    assert int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 0
+    settled = dagrun.get_task_instance("settle_messages").xcom_pull(task_ids="settle_messages")
+    assert settled["messages"] + settled["backlog_messages"] == 47
+
+
 def test_maintenance_dag_rescues_a_killed_consumers_job(dagbag, maria, monkeypatch):
     monkeypatch.setenv("ROSTER_JOB_LEASE_SECONDS", "2")
     queue = JobQueue(maria, lease_seconds=2)

@@ -1,4 +1,5 @@
-"""The SQS broker against the moto server: ids are sent only for committed jobs; deliveries claim at most once."""
+"""The SQS broker against the moto server: ids are sent only for committed jobs, one message per transaction and
+lane; deliveries claim at most once; messages are settled when all their jobs are taken or done."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from roster.jobs import JobQueue, State
-from roster.jobs.broker import SqsBroker, handle_job_messages
+from roster.jobs.broker import SqsBroker, decode_job_ids, handle_job_messages
 
 from .conftest import runs, states
 
@@ -49,7 +50,9 @@ def test_ids_are_sent_after_commit_and_never_for_a_rollback(engine, sqs_client, 
     with queue.bulk() as bulk_ids:
         queue.publish("noop")
         queue.publish("noop")
-    sent = sorted(orjson.loads(m["Body"])["id"] for m in _receive(sqs_client, jobs_queue_url))
+    messages = _receive(sqs_client, jobs_queue_url)
+    assert len(messages) == 3  # one per publishing transaction (all three in the general lane)
+    sent = sorted(i for m in messages for i in decode_job_ids(m["Body"]))
     assert sent == sorted([committed, single, *bulk_ids])
 
 
@@ -62,20 +65,22 @@ def test_broker_outage_leaves_broker_failed_then_rebroker_sends(engine, sqs_clie
     up = JobQueue(engine, broker=SqsBroker(jobs_queue_url, client=sqs_client))
     assert up.rebroker() == {"sent": 1, "ready": 1, "failed": 0}
     assert states(engine)[job_id] == State.READY
-    assert [orjson.loads(m["Body"])["id"] for m in _receive(sqs_client, jobs_queue_url)] == [job_id]
+    assert [decode_job_ids(m["Body"]) for m in _receive(sqs_client, jobs_queue_url)] == [[job_id]]
 
 
 def test_duplicate_delivery_claims_once_and_malformed_messages_are_removed(engine, sqs_client, jobs_queue_url):
     queue = JobQueue(engine, broker=SqsBroker(jobs_queue_url, client=sqs_client))
     job_id = queue.publish("record", {"key": "once"})
     sqs_client.send_message(QueueUrl=jobs_queue_url, MessageBody=orjson.dumps({"id": job_id}).decode())
-    for body in ("not json", '{"id": "seven"}', '{"id": -1}', '{"job": 1}'):
+    bad = ("not json", '{"id": "seven"}', '{"id": -1}', '{"job": 1}', '{"ids": []}', '{"ids": [1, "x"]}',
+           '{"ids": [true]}', '{"ids": 5}', '{"ids": [1], "id": 1}')
+    for body in bad:
         sqs_client.send_message(QueueUrl=jobs_queue_url, MessageBody=body)
 
     messages = _receive(sqs_client, jobs_queue_url)
     summary = handle_job_messages(queue, sqs_client, jobs_queue_url, messages)
 
-    assert summary["messages"] == 6 and summary["messages_malformed"] == 4
+    assert summary["messages"] == 2 + len(bad) and summary["messages_malformed"] == len(bad)
     assert summary["claimed"] == 1 and summary["finished"] == 1
     assert [r[0] for r in runs(engine)] == ["once"]
     assert _receive(sqs_client, jobs_queue_url, limit=2) == []

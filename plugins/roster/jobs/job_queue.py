@@ -294,9 +294,9 @@ class JobQueue:
         with self._cursor(conn) as cursor:
             job_id = self._insert_one(cursor, row, own_transaction=conn is None)
         if conn is None:
-            self._send_to_broker([job_id])
+            self._send_to_broker([job_id], [row[1]])
         else:
-            conn.info.setdefault("roster_jobs_to_broker", []).append(job_id)
+            conn.info.setdefault("roster_jobs_to_broker", []).append((job_id, row[1]))
         return job_id
 
     def _insert_one(self, cursor, row: tuple, *, own_transaction: bool = True) -> int:
@@ -356,7 +356,7 @@ class JobQueue:
             with self._cursor() as cursor:
                 for start in range(0, len(rows), PUBLISH_CHUNK):
                     ids.extend(self._insert_many(cursor, rows[start : start + PUBLISH_CHUNK]))
-            self._send_to_broker(ids)
+            self._send_to_broker(ids, [row[1] for row in rows])
         finally:
             self._bulk = None
 
@@ -400,13 +400,15 @@ class JobQueue:
             except BaseException:
                 conn.info.pop("roster_jobs_to_broker", None)
                 raise
-            self._send_to_broker(conn.info.pop("roster_jobs_to_broker", []))
+            published = conn.info.pop("roster_jobs_to_broker", [])
+            self._send_to_broker([job_id for job_id, _ in published], [priority for _, priority in published])
 
-    def _send_to_broker(self, ids: Sequence[int]) -> None:
+    def _send_to_broker(self, ids: Sequence[int], priorities: Sequence[int]) -> None:
+        """One send per publishing transaction: the broker groups the ids by lane (the jobs' priorities)."""
         if self.broker is None or not ids:
             return
         try:
-            self.broker.send(list(ids))
+            self.broker.send(list(ids), list(priorities))
         except Exception as exc:
             log.error("broker send failed for %d job(s); they are BROKER_FAILED until re-brokered: %s", len(ids), exc)
             with self._cursor() as cursor:

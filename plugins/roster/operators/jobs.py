@@ -43,19 +43,6 @@ def _worker(context: Context) -> str:
     return f"{ti.dag_id}.{ti.task_id}[{ti.map_index}] {ti.run_id} try {ti.try_number}"[:255]
 
 
-def _add_counts(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    """Two consumer runs' summaries as one: counts and seconds added, errors joined, the second's stop reason."""
-    merged = dict(first)
-    for key, value in second.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            merged[key] = round(merged.get(key, 0) + value, 3)
-        elif isinstance(value, list):
-            merged[key] = merged.get(key, []) + value
-        else:
-            merged[key] = value
-    return merged
-
-
 class ProcessJobsOperator(BaseOperator):
     """One consumer of a lane: drain its priority range until empty or ``time_limit``; returns the counts.
 
@@ -138,39 +125,45 @@ class BrokeredJobsOperator(BaseOperator):
         self.idle_wait = idle_wait
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from roster.jobs.broker import decode_messages
+        from roster.jobs.broker import CLAIM_BY_ID_MAX, add_counts, delivered_ids, process_delivered
 
         messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
-        ids, _ = decode_messages(messages)
+        ids = delivered_ids(messages)
+        # Many ids (a bulk): draining the lane claims them all the same, most urgent first, without IN lists.
+        by_id = ids if not (self.drain and len(ids) > CLAIM_BY_ID_MAX) else []
         with job_queue(self.db_conn_id, self.queue_name) as queue:
             deadline = time.monotonic() + self.time_limit
-            summary = queue.process(
-                priorities=self.priorities, job_ids=list(ids), time_limit=self.time_limit, worker=_worker(context)
-            ) if ids else {"claimed": 0, "finished": 0}  # fmt: skip
+            summary = process_delivered(
+                queue, by_id, priorities=self.priorities, time_limit=self.time_limit, worker=_worker(context)
+            )  # fmt: skip
             if self.drain and time.monotonic() < deadline:
                 # The rest of the lane's backlog, within the same time limit.
                 drained = queue.process(
                     priorities=self.priorities, time_limit=deadline - time.monotonic(), worker=_worker(context),
                     idle_wait=self.idle_wait,
                 )  # fmt: skip
-                summary = _add_counts(summary, drained)
+                summary = add_counts(summary, drained)
         self.log.info("lane %s: %d job id(s) delivered; %d job(s) claimed, %d finished",
                       self.priorities, len(ids), summary["claimed"], summary["finished"])  # fmt: skip
         return summary
 
 
 class SettleJobMessagesOperator(BaseOperator):
-    """After the lanes ran the delivered jobs: delete the messages whose jobs were claimed or are done, and the
-    malformed ones; a message whose job is still READY stays, to be delivered again after its visibility timeout.
-    If a lane failed, this does not run: the messages come back and claim nothing that was taken or done."""
+    """After the lanes ran the delivered jobs: delete the messages all of whose jobs were claimed or are done, and
+    the malformed ones; a message naming a job still READY stays, to be delivered again after its visibility
+    timeout. Then the same for whatever else waits in the queue (``backlog``), ten messages a receive, so a backlog
+    of messages for jobs the lanes drained is cleared in this one run. If a lane failed, this does not run: the
+    messages come back and claim nothing that was taken or done."""
 
     template_fields: Sequence[str] = ("queue_url",)
 
     def __init__(
         self, *, sensor_task_id: str, queue_url: str, queue_name: str = "default",
-        db_conn_id: str = settings.DB_CONN_ID, sqs_conn_id: str = settings.SQS_CONN_ID, **kwargs,
+        db_conn_id: str = settings.DB_CONN_ID, sqs_conn_id: str = settings.SQS_CONN_ID, backlog: bool = True,
+        **kwargs,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
+        self.backlog = backlog
         self.sensor_task_id = sensor_task_id
         self.queue_url = queue_url
         self.queue_name = queue_name
@@ -178,12 +171,18 @@ class SettleJobMessagesOperator(BaseOperator):
         self.sqs_conn_id = sqs_conn_id
 
     def execute(self, context: Context) -> dict[str, int]:
-        from roster.jobs.broker import settle_messages
         from roster.connections import sqs_client
+        from roster.jobs.broker import settle_backlog, settle_messages
 
         messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
+        client = sqs_client(self.sqs_conn_id)
         with job_queue(self.db_conn_id, self.queue_name) as queue:
-            return settle_messages(queue, sqs_client(self.sqs_conn_id), self.queue_url, messages)
+            result = settle_messages(queue, client, self.queue_url, messages)
+            if self.backlog:
+                backlog = settle_backlog(queue, client, self.queue_url)
+                result.update({f"backlog_{key}": value for key, value in backlog.items()})
+        self.log.info("settled: %s", result)
+        return result
 
 
 class _JobMaintenanceOperator(BaseOperator):
