@@ -48,6 +48,15 @@ def test_application_schema_through_a_select_only_user(dagbag, app_database, red
     assert app_database.reader_password not in logged
 
 
+def test_a_redis_url_that_contradicts_itself_fails_the_shard_without_retries(dagbag, warmup_data, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_REDIS", "redis://127.0.0.1:6379/1?db=2")
+    dagrun = dagbag.dags["roster_user_cache_warmup"].test(run_conf={"modulo": 1})
+
+    assert dagrun.state == "failed"
+    shard = next(ti for ti in dagrun.get_task_instances() if ti.task_id == "warm_shard")
+    assert shard.state == "failed" and shard.try_number == 1  # retries: 2, none used
+
+
 def test_scoped_run_from_the_trigger_form(dagbag, warmup_data, redis_client):
     users, _ = warmup_data
     dagrun = dagbag.dags["roster_user_cache_warmup"].test(

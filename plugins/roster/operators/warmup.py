@@ -120,6 +120,8 @@ class UserCacheWarmupOperator(BaseOperator):
             warmer = UserCacheWarmer(engine, redis_client, redis_conn_id=self.redis_conn_id)
             result = warmer.warm_shard(options, self.remainder, users_total=self.users_total)
             redis_client.close()
+        except (InvalidOptionError, SchemaError) as exc:  # a wrong Redis URL, a missing column: no retry helps
+            raise AirflowFailException(str(exc)) from exc
         finally:
             engine.dispose()
         for error in result.errors:
