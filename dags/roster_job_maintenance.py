@@ -2,7 +2,8 @@
 ### roster_job_maintenance and roster_clear_finished_jobs
 
 `roster_job_maintenance` (every 10 minutes): re-broker BACK_TO_BROKER and BROKER_FAILED jobs, and rescue jobs stuck
-in PROCESSING past their lease (their consumer died): READY again, or failed for good after too many attempts.
+in PROCESSING past their lease (their consumer died): READY again, or failed for good after too many attempts;
+and send each lane's depth per state and oldest ready job's age as gauges (`roster.jobs.depth`, ...).
 
 `roster_clear_finished_jobs` (daily): delete finished jobs older than param `days` (default 14), in small batches.
 """
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Param
 
+from roster.operators.health import JobQueueGaugesOperator
 from roster.operators.jobs import ClearFinishedJobsOperator, RebrokerJobsOperator, RescueJobsOperator
 
 with DAG(
@@ -27,6 +29,7 @@ with DAG(
     doc_md=__doc__,
 ):
     RescueJobsOperator(task_id="rescue_expired") >> RebrokerJobsOperator(task_id="rebroker")
+    JobQueueGaugesOperator(task_id="lane_gauges")
 
 with DAG(
     dag_id="roster_clear_finished_jobs",

@@ -15,12 +15,12 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from roster import settings
 from roster.errors import InvalidOptionError
+from roster.operators.metrics import measured
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from roster.jobs import JobQueue
-
 
 @contextmanager
 def job_queue(db_conn_id: str, queue: str, sqs_conn_id: str = settings.SQS_CONN_ID) -> Iterator[JobQueue]:
@@ -82,8 +82,8 @@ class ProcessJobsOperator(BaseOperator):
         self.db_conn_id = db_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
-        with job_queue(self.db_conn_id, self.queue_name) as queue:
-            summary = queue.process(
+        with job_queue(self.db_conn_id, self.queue_name) as queue, measured(queue, self.pool) as run:
+            summary = run["summary"] = queue.process(
                 priorities=self.priorities, limit=self.limit, time_limit=self.time_limit,
                 memory_limit=self.memory_limit, worker=_worker(context), idle_wait=self.idle_wait,
                 job_ids=list(self.job_ids) if self.job_ids is not None else None,
@@ -131,7 +131,7 @@ class BrokeredJobsOperator(BaseOperator):
         ids = delivered_ids(messages)
         # Many ids (a bulk): draining the lane claims them all the same, most urgent first, without IN lists.
         by_id = ids if not (self.drain and len(ids) > CLAIM_BY_ID_MAX) else []
-        with job_queue(self.db_conn_id, self.queue_name) as queue:
+        with job_queue(self.db_conn_id, self.queue_name) as queue, measured(queue, self.pool) as run:
             deadline = time.monotonic() + self.time_limit
             summary = process_delivered(
                 queue, by_id, priorities=self.priorities, time_limit=self.time_limit, worker=_worker(context)
@@ -143,6 +143,7 @@ class BrokeredJobsOperator(BaseOperator):
                     idle_wait=self.idle_wait,
                 )  # fmt: skip
                 summary = add_counts(summary, drained)
+            run["summary"] = summary
         self.log.info("lane %s: %d job id(s) delivered; %d job(s) claimed, %d finished",
                       self.priorities, len(ids), summary["claimed"], summary["finished"])  # fmt: skip
         return summary
@@ -200,7 +201,11 @@ class _JobMaintenanceOperator(BaseOperator):
         with job_queue(self.db_conn_id, self.queue_name) as queue:
             result = getattr(queue, self.service)()
         self.log.info("%s: %s", self.service, result)
+        self.report(result)
         return result
+
+    def report(self, result: dict[str, int]) -> None:
+        """Send the pass's metrics, if it has any."""
 
 
 class RebrokerJobsOperator(_JobMaintenanceOperator):
@@ -213,6 +218,11 @@ class RescueJobsOperator(_JobMaintenanceOperator):
     """Jobs stuck in PROCESSING past their lease (their consumer died): READY again, or failed for good."""
 
     service = "rescue_expired"
+
+    def report(self, result: dict[str, int]) -> None:
+        from roster.operators import metrics
+
+        metrics.rescued(result, self.queue_name)
 
 
 class ClearFinishedJobsOperator(BaseOperator):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -138,12 +139,43 @@ class UserCacheWarmupSummaryOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("planned", "shard_results")
 
-    def __init__(self, *, planned: Any, shard_results: Any, **kwargs) -> None:
+    def __init__(self, *, planned: Any, shard_results: Any, redis_conn_id: str = settings.REDIS_CONN_ID, **kwargs) -> None:
         super().__init__(**kwargs)
         self.planned = planned
         self.shard_results = shard_results
+        self.redis_conn_id = redis_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """The run's totals; recorded as the latest run (for the health DAG) and sent as metrics, failed or not."""
+        from roster.operators import metrics
+
+        record: dict[str, Any] = {"run_id": context["run_id"], "failed": False, "finished_at": time.time()}
+        try:
+            summary = self._summarise()
+        except AirflowFailException as exc:
+            record.update(failed=True, error=str(exc)[:500])
+            raise
+        else:
+            record.update({k: v for k, v in summary.items() if k != "errors"})
+            metrics.warmup_summary(summary)
+            return summary
+        finally:
+            self._record(record)
+
+    def _record(self, record: dict[str, Any]) -> None:
+        from roster.connections import redis_for
+        from roster.warmup.runs import record_last_run
+
+        try:
+            client = redis_for(self.redis_conn_id)
+            try:
+                record_last_run(client, record)
+            finally:
+                client.close()
+        except Exception as exc:  # the run's own outcome matters more than its record
+            self.log.warning("could not record the run's outcome in the cache Redis: %s", exc)
+
+    def _summarise(self) -> dict[str, Any]:
         planned = list(self.planned or [])
         if not planned:
             # Runs after failures too (trigger rule all_done): no plan means the plan task failed.

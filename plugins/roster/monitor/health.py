@@ -1,0 +1,122 @@
+"""The health checks behind roster's alerts (seed 004's list). Each returns the problems it found, one sentence
+each, saying exactly what is wrong; an empty list means healthy. The roster_health DAG fails a task per check
+that found something, so Airflow's notifiers deliver the sentence.
+
+Thresholds come from the environment (:meth:`Thresholds.from_env`), read when a check runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from roster.errors import InvalidOptionError
+from roster.monitor.overview import QueueOverview, utcnow
+
+
+def _number_env(name: str, default: float, *, low: float = 0.0, high: float | None = None) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidOptionError(f"environment variable {name}={raw!r} must be a number") from None
+    if value < low or (high is not None and value > high):
+        raise InvalidOptionError(f"environment variable {name}={raw!r} must be between {low:g} and {high or 'inf'}")
+    return value
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When an alert fires (environment variable, default)."""
+
+    depth: int = 500  # ROSTER_ALERT_DEPTH: jobs READY in a lane
+    failure_rate: float = 0.10  # ROSTER_ALERT_FAILURE_RATE: failed / attempted over the window
+    failure_window_minutes: float = 15  # ROSTER_ALERT_FAILURE_WINDOW_MINUTES
+    failure_min_jobs: int = 20  # ROSTER_ALERT_FAILURE_MIN_JOBS: fewer attempts say nothing about a rate
+    no_consumer_minutes: float = 5  # ROSTER_ALERT_NO_CONSUMER_MINUTES
+    oldest_ready_minutes: float = 15  # ROSTER_ALERT_OLDEST_READY_MINUTES
+
+    @classmethod
+    def from_env(cls) -> Thresholds:
+        return cls(
+            depth=int(_number_env("ROSTER_ALERT_DEPTH", cls.depth, low=1)),
+            failure_rate=_number_env("ROSTER_ALERT_FAILURE_RATE", cls.failure_rate, high=1.0),
+            failure_window_minutes=_number_env("ROSTER_ALERT_FAILURE_WINDOW_MINUTES", cls.failure_window_minutes, low=1),
+            failure_min_jobs=int(_number_env("ROSTER_ALERT_FAILURE_MIN_JOBS", cls.failure_min_jobs, low=1)),
+            no_consumer_minutes=_number_env("ROSTER_ALERT_NO_CONSUMER_MINUTES", cls.no_consumer_minutes, low=0),
+            oldest_ready_minutes=_number_env("ROSTER_ALERT_OLDEST_READY_MINUTES", cls.oldest_ready_minutes, low=0),
+        )
+
+
+def check_depth(overview: QueueOverview, limits: Thresholds) -> list[str]:
+    return [
+        f"lane {name}: {lane.counts['ready']} jobs ready, above the threshold of {limits.depth} (ROSTER_ALERT_DEPTH)"
+        for name, lane in overview.lanes().items()
+        if lane.counts["ready"] > limits.depth
+    ]
+
+
+def check_failure_rate(overview: QueueOverview, limits: Thresholds, now: datetime | None = None) -> list[str]:
+    now = now or utcnow()
+    outcomes = overview.outcomes_since(now - timedelta(minutes=limits.failure_window_minutes))
+    failed = outcomes["temporarily_failed"] + outcomes["permanently_failed"]
+    attempted = failed + outcomes["finished"]
+    if attempted < limits.failure_min_jobs or failed / attempted <= limits.failure_rate:
+        return []
+    return [
+        f"queue {overview.queue}: {failed} of {attempted} jobs attempted in the last "
+        f"{limits.failure_window_minutes:g} minutes failed ({failed / attempted:.0%}), above "
+        f"{limits.failure_rate:.0%} (ROSTER_ALERT_FAILURE_RATE)"
+    ]
+
+
+def check_unconsumed(overview: QueueOverview, limits: Thresholds, now: datetime | None = None) -> list[str]:
+    """Lanes with jobs due for longer than the limit that nobody has claimed from for that long."""
+    now = now or utcnow()
+    limit = timedelta(minutes=limits.no_consumer_minutes)
+    problems = []
+    for name, lane in overview.lanes(now).items():
+        waited = lane.oldest_ready_age_seconds
+        if not waited or waited < limit.total_seconds() or lane.counts["processing"]:
+            continue
+        if lane.last_claim_at is not None and now - lane.last_claim_at < limit:
+            continue
+        since = "never" if lane.last_claim_at is None else f"{(now - lane.last_claim_at).total_seconds() / 60:.0f} minutes ago"
+        problems.append(
+            f"lane {name}: {lane.counts['ready']} jobs ready but no consumer: last claim {since}, threshold "
+            f"{limits.no_consumer_minutes:g} minutes (ROSTER_ALERT_NO_CONSUMER_MINUTES); is roster_job_queue paused?"
+        )
+    return problems
+
+
+def check_oldest_ready(overview: QueueOverview, limits: Thresholds) -> list[str]:
+    return [
+        f"lane {name}: the oldest ready job has waited {lane.oldest_ready_age_seconds / 60:.1f} minutes, above "
+        f"{limits.oldest_ready_minutes:g} minutes (ROSTER_ALERT_OLDEST_READY_MINUTES)"
+        for name, lane in overview.lanes().items()
+        if lane.oldest_ready_age_seconds is not None and lane.oldest_ready_age_seconds > limits.oldest_ready_minutes * 60
+    ]
+
+
+def check_warmup(last_run: dict[str, Any] | None) -> list[str]:
+    """The last roster_user_cache_warmup run as its summary recorded it (see roster.warmup.record)."""
+    if last_run is None:
+        return ["roster_user_cache_warmup has not recorded a finished run yet"]
+    where = f"roster_user_cache_warmup run {last_run.get('run_id')}"
+    if last_run.get("failed"):
+        return [f"{where} failed: {last_run.get('error') or 'see its summary task log'}"]
+    if not last_run.get("users_warmed") and not last_run.get("users_published"):
+        return [f"{where} warmed nothing (0 users warmed, 0 published)"]
+    return []
+
+
+QUEUE_CHECKS = {
+    "depth": check_depth,
+    "failure_rate": check_failure_rate,
+    "no_consumer": check_unconsumed,
+    "oldest_ready": check_oldest_ready,
+}

@@ -1,0 +1,146 @@
+"""What an operator looks at, read from the job table: each lane's depth by state and the age of its oldest ready
+job, its throughput over the last hour, the consumers holding jobs now, and recent outcomes.
+
+Read-only and Airflow-free: the Roster page, the maintenance DAG's gauges and the health DAG's checks all read
+these. A lane is a priority range of include/pools.json; ranges may overlap (the general lane ``0-`` also holds
+the urgent lane's jobs), so a job is counted in every lane whose range holds its priority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, text
+
+from roster.db import sql_file
+from roster.jobs.lanes_config import lanes
+from roster.jobs.states import State
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+# The states the page shows per lane, by the names operators know from Messenger and Akeneo.
+LANE_STATES = {
+    State.READY: "ready",
+    State.PROCESSING: "processing",
+    State.WAITING: "waiting",
+    State.TEMPORARILY_FAILED: "temporarily_failed",
+    State.PERMANENTLY_FAILED: "permanently_failed",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A DATETIME column as a naive UTC datetime (SQLite hands back text)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.replace(tzinfo=timezone.utc).isoformat(timespec="seconds") if value else None
+
+
+@dataclass
+class LaneOverview:
+    """One lane now: jobs per state, the oldest due READY job's age, and its latest claim."""
+
+    lane: str
+    priorities: tuple[int, int]
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LANE_STATES.values(), 0))
+    oldest_ready_age_seconds: float | None = None
+    last_claim_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["last_claim_at"] = _iso(self.last_claim_at)
+        return data
+
+
+class QueueOverview:
+    """Read-only views of one ``queue`` of the ``background_job`` table.
+
+    :param engine: the roster database (see :func:`roster.connections.engine_for`)
+    """
+
+    def __init__(self, engine: Engine, *, queue: str = "default") -> None:
+        self.engine = engine
+        self.queue = queue
+        self.dialect = engine.dialect.name
+
+    def _rows(self, name: str, **params: Any) -> list[Any]:
+        statement = text(sql_file(f"monitor/{name}.sql", self.dialect))
+        if "ids" in params:
+            statement = statement.bindparams(bindparam("ids", expanding=True))
+        with self.engine.connect() as conn:
+            return conn.execute(statement, {"queue": self.queue, **params}).fetchall()
+
+    def lanes(self, now: datetime | None = None) -> dict[str, LaneOverview]:
+        """Every lane of include/pools.json with its counts (lanes without jobs included)."""
+        now = now or utcnow()
+        result = {name: LaneOverview(name, bounds) for name, bounds in lanes().items()}
+        for state, priority, jobs, oldest_due, last_claim in self._rows("lane_states", now=now):
+            for lane in result.values():
+                if lane.priorities[0] <= int(priority) <= lane.priorities[1]:
+                    _add_group(lane, int(state), int(jobs), as_datetime(oldest_due), as_datetime(last_claim), now)
+        return result
+
+    def finished_per_minute(self, minutes: int = 60, now: datetime | None = None) -> dict[str, list[int]]:
+        """Per lane, jobs finished in each of the last ``minutes`` minutes, oldest first (the current one last)."""
+        now = (now or utcnow()).replace(second=0, microsecond=0)
+        since = now - timedelta(minutes=minutes - 1)
+        series = {name: [0] * minutes for name in lanes()}
+        for priority, minute, jobs in self._rows("finished_per_minute", since=since):
+            slot = int((datetime.strptime(minute, "%Y-%m-%d %H:%M") - since).total_seconds() // 60)
+            for name, (low, high) in lanes().items():
+                if low <= int(priority) <= high and 0 <= slot < minutes:
+                    series[name][slot] += int(jobs)
+        return series
+
+    def consumers(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Who holds PROCESSING jobs now: pid, host, worker (Airflow task instance), since, lease expiry."""
+        now = now or utcnow()
+        out = []
+        for pid, host, worker, jobs, since, lease_until, low, high in self._rows("consumers"):
+            lease_until = as_datetime(lease_until)
+            out.append({
+                "pid": pid, "hostname": host, "worker": worker, "jobs": int(jobs), "since": _iso(as_datetime(since)),
+                "lease_until": _iso(lease_until), "lease_expired": bool(lease_until and lease_until < now),
+                "lanes": [name for name, (lo, hi) in lanes().items() if lo <= int(low) and int(high) <= hi],
+            })  # fmt: skip
+        return out
+
+    def outcomes_since(self, since: datetime) -> dict[str, int]:
+        """Jobs last attempted since ``since``, by outcome: finished, temporarily_failed, permanently_failed."""
+        names = {State.FINISHED: "finished", State.TEMPORARILY_FAILED: "temporarily_failed",
+                 State.PERMANENTLY_FAILED: "permanently_failed"}  # fmt: skip
+        counts = dict.fromkeys(names.values(), 0)
+        for state, jobs in self._rows("outcomes_since", since=since):
+            counts[names[State(int(state))]] += int(jobs)
+        return counts
+
+    def due_times(self, ids: Sequence[int]) -> dict[int, datetime]:
+        """When each of these jobs became due (``available_at``), by id; read in chunks of primary-key look-ups."""
+        found: dict[int, datetime] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            for job_id, available_at in self._rows("jobs_started", ids=ids[start : start + 500]):
+                found[int(job_id)] = as_datetime(available_at)
+        return found
+
+
+def _add_group(lane: LaneOverview, state: int, jobs: int, oldest_due, last_claim, now: datetime) -> None:
+    name = LANE_STATES.get(State(state))
+    if name:
+        lane.counts[name] += jobs
+    if oldest_due is not None:
+        age = round((now - oldest_due).total_seconds(), 1)
+        lane.oldest_ready_age_seconds = max(age, lane.oldest_ready_age_seconds or 0.0)
+    if last_claim is not None and (lane.last_claim_at is None or last_claim > lane.last_claim_at):
+        lane.last_claim_at = last_claim
