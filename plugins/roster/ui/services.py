@@ -1,0 +1,57 @@
+"""The roster database, cache Redis and job queue as the page's routes use them: one engine per api-server
+process, built on first use from the same Airflow connections the DAGs use."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import HTTPException
+
+from roster import settings
+from roster.errors import InvalidOptionError, RosterError
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from sqlalchemy.engine import Engine
+
+    from roster.jobs import JobQueue
+
+QUEUE = "default"
+
+
+@functools.cache
+def engine() -> Engine:
+    from roster.connections import engine_for
+
+    return engine_for(settings.DB_CONN_ID)
+
+
+def job_queue() -> JobQueue:
+    from roster.jobs import JobQueue
+
+    return JobQueue(engine(), queue=QUEUE)
+
+
+@contextmanager
+def cache_redis() -> Iterator[Redis]:
+    from roster.connections import redis_for
+
+    client = redis_for(settings.REDIS_CONN_ID)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@contextmanager
+def answering() -> Iterator[None]:
+    """Roster's own errors as HTTP answers: bad input 400 with its one-line message, an outage 503."""
+    try:
+        yield
+    except InvalidOptionError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    except RosterError as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from exc

@@ -1,0 +1,153 @@
+// The Roster page: reads the JSON under ./api/ (same origin: Airflow's login cookie authenticates) and acts on it.
+"use strict";
+
+const api = (path, options = {}) =>
+  fetch("api/" + path, { credentials: "same-origin", headers: { "Content-Type": "application/json" }, ...options })
+    .then(async (response) => {
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.detail ? JSON.stringify(body.detail) : response.statusText);
+      return body;
+    });
+
+const cell = (text, className) => {
+  const td = document.createElement("td");
+  td.textContent = text === null || text === undefined ? "" : String(text);
+  if (className) td.className = className;
+  return td;
+};
+
+const fill = (tableId, rows) => {
+  const body = document.querySelector(`#${tableId} tbody`);
+  body.replaceChildren(...rows);
+};
+
+const say = (text, isError = false) => {
+  const message = document.getElementById("message");
+  message.textContent = text;
+  message.className = isError ? "error" : "";
+};
+
+const age = (seconds) =>
+  seconds === null ? "" : seconds < 120 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
+
+function chart(series) {
+  const max = Math.max(1, ...series);
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("width", "180");
+  svg.setAttribute("height", "28");
+  series.forEach((value, i) => {
+    const bar = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+    const height = Math.round((value / max) * 26);
+    bar.setAttribute("x", String(i * 3));
+    bar.setAttribute("y", String(28 - height));
+    bar.setAttribute("width", "2");
+    bar.setAttribute("height", String(height));
+    svg.appendChild(bar);
+  });
+  const total = series.reduce((a, b) => a + b, 0);
+  svg.appendChild(Object.assign(document.createElementNS("http://www.w3.org/2000/svg", "title"), { textContent: `${total} finished in the last hour` }));
+  return svg;
+}
+
+function laneRow(lane) {
+  const tr = document.createElement("tr");
+  tr.dataset.lane = lane.lane;
+  tr.append(cell(lane.lane), cell(lane.priorities));
+  for (const state of ["ready", "processing", "waiting", "temporarily_failed", "permanently_failed"]) {
+    const td = cell(lane.counts[state], "num");
+    td.dataset.state = state;
+    tr.append(td);
+  }
+  tr.append(cell(age(lane.oldest_ready_age_seconds), "num"), cell(`${lane.slots.used} / ${lane.slots.total}`, "num"));
+  const td = document.createElement("td");
+  td.append(chart(lane.finished_per_minute));
+  tr.append(td);
+  return tr;
+}
+
+function failedRow(job) {
+  const tr = document.createElement("tr");
+  tr.dataset.job = job.id;
+  tr.append(cell(job.id, "num"), cell(job.callback_name), cell(job.error_message, "error"),
+    cell(job.number_of_attempts, "num"), cell(job.last_attempt_at), cell(job.parameters, "params"));
+  const actions = document.createElement("td");
+  const retry = Object.assign(document.createElement("button"), { textContent: "Retry" });
+  retry.onclick = () => act("failed/retry", { ids: [job.id] }, `job ${job.id} back to ready`);
+  const remove = Object.assign(document.createElement("button"), { textContent: "Remove", className: "danger" });
+  remove.onclick = () => confirm(`Remove job ${job.id} for good?`) &&
+    act("failed/remove", { ids: [job.id], confirm: true }, `job ${job.id} removed`);
+  actions.append(retry, " ", remove);
+  tr.append(actions);
+  return tr;
+}
+
+function runRow(run) {
+  const tr = document.createElement("tr");
+  const s = run.summary || {};
+  const shards = run.shards.map((shard) => `${shard.remainder}: ${shard.users_warmed ?? shard.users_published ?? 0}`);
+  tr.append(cell(run.run_id), cell(run.state, run.state === "failed" ? "warn" : ""), cell(s.users_warmed, "num"),
+    cell(s.users_failed, "num"), cell(s.users_per_second, "num"),
+    cell(run.seconds === null ? "" : `${run.seconds.toFixed(1)} s`, "num"), cell(shards.join(", ")));
+  return tr;
+}
+
+async function act(path, body, done) {
+  try {
+    const result = await api(path, { method: "POST", body: JSON.stringify(body) });
+    say(`${done}: ${JSON.stringify(result)}`);
+  } catch (error) {
+    say(`${path}: ${error.message}`, true);
+  }
+  refresh();
+}
+
+async function refresh() {
+  try {
+    const [lanes, consumers, failed, runs] = await Promise.all(
+      ["jobs/lanes", "jobs/consumers", "jobs/failed", "warmup/runs"].map((path) => api(path)));
+    fill("lanes", lanes.lanes.map(laneRow));
+    const idle = lanes.lanes.filter((lane) => lane.unconsumed).map((lane) => lane.lane);
+    const unconsumed = document.getElementById("unconsumed");
+    unconsumed.textContent = idle.length ? `Jobs ready but nobody consuming: ${idle.join(", ")}` : "";
+    unconsumed.className = idle.length ? "warn" : "";
+    fill("consumers", consumers.consumers.map((c) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(c.worker), cell(c.hostname), cell(c.pid, "num"), cell(c.jobs, "num"), cell(c.since),
+        cell(c.lease_until, c.lease_expired ? "warn" : ""));
+      return tr;
+    }));
+    fill("failed", failed.failed.map(failedRow));
+    fill("warmup-runs", runs.runs.map(runRow));
+    document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    document.body.dataset.loaded = "true";
+  } catch (error) {
+    say(`could not load: ${error.message}`, true);
+  }
+}
+
+document.getElementById("refresh").onclick = refresh;
+document.getElementById("retry-all").onclick = () =>
+  confirm("Retry every permanently failed job?") && act("failed/retry", { all: true }, "retried");
+document.getElementById("stop-consumers").onclick = () =>
+  confirm("Ask every running consumer to stop after its current job?") && act("stop-consumers", {}, "stop requested");
+document.getElementById("audit-form").onsubmit = async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const query = new URLSearchParams({ sample: form.get("sample") || "100" });
+  if (form.get("usernames")) query.set("usernames", form.get("usernames"));
+  const out = document.getElementById("audit-result");
+  out.textContent = "auditing…";
+  try {
+    out.textContent = JSON.stringify(await api(`warmup/audit?${query}`), null, 2);
+  } catch (error) {
+    out.textContent = error.message;
+  }
+};
+document.getElementById("warm-form").onsubmit = (event) => {
+  event.preventDefault();
+  const usernames = new FormData(event.target).get("usernames");
+  act("warmup/warm-users", { usernames }, "warm_users job published");
+};
+refresh();
+setInterval(refresh, 15000);
