@@ -1,0 +1,127 @@
+"""The Roster page's JSON under a real api-server, with real Airflow auth (simple auth manager): a viewer reads, an
+editor (role user) acts, anonymous and bad tokens are refused; each action changes exactly the rows it names."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from roster.jobs import State
+from tests.ui.jobs_data import fill_jobs, ids_in_state, lane_counts, snapshot
+
+pytestmark = pytest.mark.slow
+
+READS = ["/roster/", "/roster/static/roster.js", "/roster/api/jobs/lanes", "/roster/api/jobs/consumers",
+         "/roster/api/jobs/failed", "/roster/api/warmup/runs", "/roster/api/warmup/audit?sample=5"]  # fmt: skip
+ACTIONS = [("/roster/api/jobs/failed/retry", {"all": True}), ("/roster/api/jobs/failed/remove", {"all": True, "confirm": True}),
+           ("/roster/api/jobs/stop-consumers", {}), ("/roster/api/warmup/warm-users", {"usernames": ["a"]})]  # fmt: skip
+
+
+def plain_usernames(warmup_data) -> list[str]:
+    return sorted(name for name in warmup_data[0] if name.isascii() and name.replace("_", "").isalnum())
+
+
+@pytest.fixture
+def jobs(mariadb_engine, warmup_data):
+    fill_jobs(mariadb_engine)
+    return mariadb_engine
+
+
+@pytest.mark.parametrize("path", READS)
+def test_anonymous_may_not_read(clients, jobs, path):
+    assert clients["anonymous"].get(path).status == 401
+
+
+@pytest.mark.parametrize("path,body", ACTIONS)
+def test_anonymous_may_not_act(clients, jobs, path, body):
+    before = snapshot(jobs)
+    assert clients["anonymous"].post(path, body).status == 401
+    assert snapshot(jobs) == before
+
+
+def test_a_bad_token_is_refused(roster_airflow, jobs):
+    from tests.ui.conftest import Client
+
+    assert Client(roster_airflow.base, "not-a-jwt").get("/roster/api/jobs/lanes").status in (401, 403)
+
+
+@pytest.mark.parametrize("path", READS)
+def test_a_viewer_reads_everything(clients, jobs, path):
+    assert clients["viewer"].get(path).status == 200
+
+
+@pytest.mark.parametrize("path,body", ACTIONS)
+def test_a_viewer_may_not_act(clients, jobs, path, body):
+    before = snapshot(jobs)
+    assert clients["viewer"].post(path, body).status == 403
+    assert snapshot(jobs) == before
+
+
+def test_lanes_show_the_tables_counts(clients, jobs):
+    lanes = {lane["lane"]: lane for lane in clients["viewer"].get("/roster/api/jobs/lanes").body["lanes"]}
+    for name, counts in lane_counts(jobs).items():
+        assert lanes[name]["counts"] == counts, name
+        assert sum(lanes[name]["finished_per_minute"]) == (5 if name == "roster_jobs_all" else 0)
+        assert lanes[name]["oldest_ready_age_seconds"] >= 120
+        assert lanes[name]["slots"]["total"] >= 1
+    consumers = clients["viewer"].get("/roster/api/jobs/consumers").body["consumers"]
+    assert sum(c["jobs"] for c in consumers) == 2 and {c["hostname"] for c in consumers} == {"worker-host"}
+    failed = clients["viewer"].get("/roster/api/jobs/failed").body["failed"]
+    assert [job["id"] for job in failed] == ids_in_state(jobs, State.PERMANENTLY_FAILED)
+    assert all(job["error_message"] == f"boom {job['id']}" for job in failed)
+
+
+def test_an_editor_retries_exactly_the_job_named(clients, jobs):
+    target, *others = ids_in_state(jobs, State.PERMANENTLY_FAILED)
+    before = snapshot(jobs)
+    answer = clients["editor"].post("/roster/api/jobs/failed/retry", {"ids": [target]})
+    assert answer.status == 200 and answer.body == {"retried": 1}
+    after = snapshot(jobs)
+    assert after[target][:2] == (int(State.READY), 0)
+    assert {k: v for k, v in after.items() if k != target} == {k: v for k, v in before.items() if k != target}
+
+
+def test_an_editor_removes_only_with_confirmation(clients, jobs):
+    target = ids_in_state(jobs, State.PERMANENTLY_FAILED)[0]
+    before = snapshot(jobs)
+    refused = clients["editor"].post("/roster/api/jobs/failed/remove", {"ids": [target]})
+    assert refused.status == 400 and "confirm" in refused.body["detail"]
+    assert snapshot(jobs) == before
+    assert clients["editor"].post("/roster/api/jobs/failed/remove", {"ids": [target], "confirm": True}).body == {"removed": 1}
+    assert snapshot(jobs) == {k: v for k, v in before.items() if k != target}
+
+
+def test_retry_all_touches_only_failed_jobs(clients, jobs):
+    failed = set(ids_in_state(jobs, State.PERMANENTLY_FAILED))
+    before = snapshot(jobs)
+    assert clients["admin"].post("/roster/api/jobs/failed/retry", {"all": True}).body == {"retried": len(failed)}
+    after = snapshot(jobs)
+    assert {k for k in after if after[k] != before[k]} == failed
+
+
+def test_bad_input_names_the_field(clients, jobs):
+    answer = clients["editor"].post("/roster/api/jobs/failed/retry", {"ids": [1], "all": True})
+    assert answer.status == 400 and "ids" in answer.body["detail"]
+    answer = clients["editor"].post("/roster/api/jobs/failed/retry", {"ids": "x"})
+    assert answer.status == 422 and "ids" in str(answer.body["detail"])
+
+
+def test_stop_consumers_and_warm_users(clients, jobs, warmup_data):
+    users = plain_usernames(warmup_data)
+    assert clients["editor"].post("/roster/api/jobs/stop-consumers").body == {"stop_requested": True}
+    with jobs.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM background_job_control WHERE name = 'stop_consumers'")).scalar() == 1
+    answer = clients["editor"].post("/roster/api/warmup/warm-users", {"usernames": f"{users[0]}, {users[1]}"})
+    assert answer.status == 200, answer
+    with jobs.connect() as conn:
+        row = conn.execute(text("SELECT callback_name, parameters, state FROM background_job WHERE id = :id"),
+                           {"id": answer.body["job_id"]}).one()  # fmt: skip
+    assert row[0] == "warm_users" and users[0] in row[1] and row[2] == State.READY
+
+
+def test_the_audit_compares_the_cache_with_the_database(clients, jobs, warmup_data):
+    known = plain_usernames(warmup_data)[0]
+    answer = clients["viewer"].get(f"/roster/api/warmup/audit?usernames={known},nobody_here")
+    assert answer.status == 200, answer
+    assert answer.body["checked"] == 1 and answer.body["unknown_usernames"] == ["nobody_here"]
+    assert answer.body["fresh"] + answer.body["stale"] + answer.body["missing"] == 1
