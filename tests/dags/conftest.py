@@ -13,3 +13,12 @@ def dagbag(airflow_db):
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(str(ROOT / "dags"))
+
+
+@pytest.fixture(scope="session")
+def warmup_data(mariadb_engine):
+    """The warmup test dataset in MariaDB, with its expected documents."""
+    from tests.warmup.conftest import expected_documents, load_dataset
+
+    load_dataset(mariadb_engine)
+    return expected_documents(mariadb_engine)

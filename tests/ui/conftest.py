@@ -10,6 +10,7 @@ import urllib.request
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import text
 
 from conftest import MARIADB_URL, ROOT, TEST_DATABASE
 from roster.jobs import JobQueue
@@ -90,3 +91,14 @@ def roster_airflow(mariadb_engine, tmp_path_factory):
 def clients(roster_airflow) -> dict[str, Client]:
     base = roster_airflow.base
     return {"anonymous": Client(base), **{name: Client(base, login(base, name)) for name in USERS}}
+
+
+@pytest.fixture(scope="module")
+def roster_users(mariadb_engine) -> list[str]:
+    """The warmup test dataset, loaded anew (other test modules reseed the database); its plain usernames."""
+    from tests.warmup.conftest import load_dataset
+
+    load_dataset(mariadb_engine)
+    with mariadb_engine.connect() as conn:
+        names = [row[0] for row in conn.execute(text("SELECT username FROM users ORDER BY id"))]
+    return [name for name in names if name.isascii() and name.replace("_", "").isalnum()]

@@ -17,12 +17,8 @@ ACTIONS = [("/roster/api/jobs/failed/retry", {"all": True}), ("/roster/api/jobs/
            ("/roster/api/jobs/stop-consumers", {}), ("/roster/api/warmup/warm-users", {"usernames": ["a"]})]  # fmt: skip
 
 
-def plain_usernames(warmup_data) -> list[str]:
-    return sorted(name for name in warmup_data[0] if name.isascii() and name.replace("_", "").isalnum())
-
-
 @pytest.fixture
-def jobs(mariadb_engine, warmup_data):
+def jobs(mariadb_engine, roster_users):
     fill_jobs(mariadb_engine)
     return mariadb_engine
 
@@ -106,8 +102,8 @@ def test_bad_input_names_the_field(clients, jobs):
     assert answer.status == 422 and "ids" in str(answer.body["detail"])
 
 
-def test_stop_consumers_and_warm_users(clients, jobs, warmup_data):
-    users = plain_usernames(warmup_data)
+def test_stop_consumers_and_warm_users(clients, jobs, roster_users):
+    users = roster_users
     assert clients["editor"].post("/roster/api/jobs/stop-consumers").body == {"stop_requested": True}
     with jobs.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM background_job_control WHERE name = 'stop_consumers'")).scalar() == 1
@@ -119,8 +115,8 @@ def test_stop_consumers_and_warm_users(clients, jobs, warmup_data):
     assert row[0] == "warm_users" and users[0] in row[1] and row[2] == State.READY
 
 
-def test_the_audit_compares_the_cache_with_the_database(clients, jobs, warmup_data):
-    known = plain_usernames(warmup_data)[0]
+def test_the_audit_compares_the_cache_with_the_database(clients, jobs, roster_users):
+    known = roster_users[0]
     answer = clients["viewer"].get(f"/roster/api/warmup/audit?usernames={known},nobody_here")
     assert answer.status == 200, answer
     assert answer.body["checked"] == 1 and answer.body["unknown_usernames"] == ["nobody_here"]

@@ -41,7 +41,7 @@ def log_in(page, base: str, username: str) -> None:
     page.wait_for_url(re.compile(r"^(?!.*/auth/login).*$"))
 
 
-def test_the_roster_page_shows_the_tables_counts(roster_airflow, mariadb_engine, warmup_data, browser_page):
+def test_the_roster_page_shows_the_tables_counts(roster_airflow, mariadb_engine, roster_users, browser_page):
     fill_jobs(mariadb_engine)
     expected = lane_counts(mariadb_engine)
     page = browser_page

@@ -1,4 +1,4 @@
--- Jobs finished per minute and priority since :since (the page's chart), read through the (state, finished_at) index.
+-- Jobs finished per minute and priority in the last hour (the page's chart), read through the (state, finished_at) index.
 SELECT priority, DATE_FORMAT(finished_at, '%Y-%m-%d %H:%i') AS minute, COUNT(*) AS jobs
 FROM background_job
 WHERE state = 3 AND queue = :queue AND finished_at >= :since

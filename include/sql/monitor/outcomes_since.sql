@@ -1,4 +1,4 @@
--- Outcomes of the jobs last attempted since :since (finished, temporarily or permanently failed): the failure rate.
+-- Outcomes of the jobs last attempted in the window (finished, temporarily or permanently failed): the failure rate.
 SELECT state, COUNT(*) AS jobs
 FROM background_job
 WHERE queue = :queue AND last_attempt_at >= :since AND state IN (3, 4, 5)

@@ -24,8 +24,34 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """``roster warm --verify``: the cache audit; writes nothing. Exit 1 when a document is stale or missing."""
+    from roster.connections import engine_for, redis_for
+    from roster.warmup import WarmupOptions
+    from roster.warmup.audit import audit_cache
+
+    from roster.errors import InvalidOptionError
+
+    for option in ("line_item_slugs", "modulo", "remainder", "mode"):
+        if getattr(args, option) is not None:
+            raise InvalidOptionError(f"--verify checks --usernames or a --sample; --{option.replace('_', '-')} does not apply")
+    usernames = WarmupOptions.from_params({"usernames": args.usernames}).usernames if args.usernames else None
+    engine = engine_for(args.db_conn_id)
+    client = redis_for(args.redis_conn_id)
+    try:
+        report = audit_cache(engine, client, usernames=usernames, sample=args.sample)
+    finally:
+        engine.dispose()
+        client.close()
+    print_json(report)
+    return 1 if report["stale"] or report["missing"] else 0
+
+
 def cmd_warm(args: argparse.Namespace) -> int:
     from concurrent.futures import ProcessPoolExecutor
+
+    if args.verify:
+        return cmd_verify(args)
 
     from roster.connections import engine_for, sqs_client
     from roster.warmup import UserCacheWarmer, WarmupOptions
@@ -102,4 +128,8 @@ def add_warm_subcommands(commands) -> None:
     warm.add_argument("--remainder", type=positive, help="warm only this shard")
     warm.add_argument("--mode", choices=("sync", "async"), help="async: publish messages to ROSTER_WARMUP_QUEUE_URL")
     warm.add_argument("--parallel", type=positive, help="shards at once (default: all)")
+    warm.add_argument("--verify", action="store_true",
+                      help="write nothing: compare cached documents with the database (fresh / stale / missing)")
+    warm.add_argument("--sample", type=positive, default=100,
+                      help="with --verify and no --usernames: how many users to check (default 100, at most 1000)")
     warm.set_defaults(handler=cmd_warm)
