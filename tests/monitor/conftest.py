@@ -5,24 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import text
 
 from roster.jobs import JobQueue, State
-from tests.jobs.conftest import reset
-
-
-@pytest.fixture(scope="session")
-def sqlite_monitor_engine(tmp_path_factory):
-    from roster.db import _sqlite_pragmas
-
-    engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('monitor') / 'jobs.db'}")
-    event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
+from tests.jobs.conftest import reset, sqlite_jobs_engine  # noqa: F401 - the SQLite job table fixture
 
 
 @pytest.fixture(params=["mariadb", "sqlite"])
-def jobs_engine(request, mariadb_engine, sqlite_monitor_engine):
-    engine = reset(mariadb_engine if request.param == "mariadb" else sqlite_monitor_engine)
+def jobs_engine(request, mariadb_engine, sqlite_jobs_engine):
+    engine = reset(mariadb_engine if request.param == "mariadb" else sqlite_jobs_engine)
     JobQueue(engine).update_schema()
     return engine
 

@@ -10,21 +10,14 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from roster import settings
-from roster.operators.jobs import job_queue
+from roster.operators.jobs import _JobMaintenanceOperator, job_queue
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class JobQueueGaugesOperator(BaseOperator):
+class JobQueueGaugesOperator(_JobMaintenanceOperator):
     """Send each lane's depth per state and its oldest ready job's age as gauges; returns them."""
-
-    template_fields: Sequence[str] = ("queue_name", "db_conn_id")
-
-    def __init__(self, *, queue_name: str = "default", db_conn_id: str = settings.DB_CONN_ID, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.queue_name = queue_name
-        self.db_conn_id = db_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         from roster.monitor.overview import QueueOverview
