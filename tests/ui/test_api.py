@@ -116,3 +116,27 @@ def test_the_audit_compares_the_cache_with_the_database(clients, jobs, roster_us
     assert answer.status == 200, answer
     assert answer.body["checked"] == 1 and answer.body["unknown_usernames"] == ["nobody_here"]
     assert answer.body["fresh"] + answer.body["stale"] + answer.body["missing"] == 1
+
+
+def test_warmup_runs_show_a_real_run_per_shard(roster_airflow, clients, roster_users):
+    """A roster_user_cache_warmup run under the scheduler, then its totals and shards as the page reads them."""
+    import time
+
+    roster_airflow.cli("dags", "unpause", "roster_user_cache_warmup")
+    try:
+        roster_airflow.cli("dags", "trigger", "roster_user_cache_warmup", "-c", '{"modulo": 2}', "-r", "ui_test_warmup")
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            runs = {run["run_id"]: run for run in clients["viewer"].get("/roster/api/warmup/runs").body["runs"]}
+            if runs.get("ui_test_warmup", {}).get("state") in ("success", "failed"):
+                break
+            time.sleep(2)
+    finally:
+        roster_airflow.cli("dags", "pause", "roster_user_cache_warmup")
+    run = runs["ui_test_warmup"]
+    assert run["state"] == "success", roster_airflow.log_tail()
+    with_users = len(roster_users)  # plain usernames only: the dataset has a few more
+    assert run["summary"]["users_warmed"] >= with_users and run["summary"]["shards_done"] == 2
+    assert [shard["remainder"] for shard in run["shards"]] == [0, 1]
+    assert sum(shard["users_warmed"] for shard in run["shards"]) == run["summary"]["users_warmed"]
+    assert run["seconds"] > 0
