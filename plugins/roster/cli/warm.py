@@ -47,11 +47,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if report["stale"] or report["missing"] else 0
 
 
+def cmd_warm_or_verify(args: argparse.Namespace) -> int:
+    return cmd_verify(args) if args.verify else cmd_warm(args)
+
+
 def cmd_warm(args: argparse.Namespace) -> int:
     from concurrent.futures import ProcessPoolExecutor
-
-    if args.verify:
-        return cmd_verify(args)
 
     from roster.connections import engine_for, sqs_client
     from roster.warmup import UserCacheWarmer, WarmupOptions
@@ -132,4 +133,4 @@ def add_warm_subcommands(commands) -> None:
                       help="write nothing: compare cached documents with the database (fresh / stale / missing)")
     warm.add_argument("--sample", type=positive, default=100,
                       help="with --verify and no --usernames: how many users to check (default 100, at most 1000)")
-    warm.set_defaults(handler=cmd_warm)
+    warm.set_defaults(handler=cmd_warm_or_verify)

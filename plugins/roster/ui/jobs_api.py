@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from roster.errors import InvalidOptionError
 from roster.ui import access
 from roster.ui.services import answering, engine, job_queue
 
@@ -22,8 +23,6 @@ class JobIds(BaseModel):
     all: bool = Field(False, description="every permanently failed job")
 
     def selection(self) -> list[int] | None:
-        from roster.errors import InvalidOptionError
-
         if self.all == bool(self.ids):
             raise InvalidOptionError("give either ids (a list of job ids) or all=true")
         return None if self.all else self.ids
@@ -91,8 +90,6 @@ def retry(body: JobIds) -> dict[str, Any]:
 @router.post("/failed/remove", dependencies=access.EDIT_JOBS)
 def remove(body: Confirmed) -> dict[str, Any]:
     """Delete for good (needs ``confirm: true``)."""
-    from roster.errors import InvalidOptionError
-
     with answering():
         if not body.confirm:
             raise InvalidOptionError("confirm must be true: removing deletes the jobs for good")
