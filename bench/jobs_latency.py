@@ -1,33 +1,39 @@
-"""Publish → start latency of jobs under a real Airflow: the SQS broker against polling, in the same run.
+"""Publish → start latency of jobs under a real Airflow: two broker designs against polling, in the same run.
 
-    .venv/bin/python bench/jobs_latency.py [--jobs 1000] [--rate 20] [--baseline-jobs 200]
+    flock /tmp/roster-bench.lock .venv/bin/python bench/jobs_latency.py [--jobs 1000] [--rate 50] [--baseline-jobs 200]
 
 Starts ``scripts/standalone.sh`` (airflow standalone: scheduler, LocalExecutor, dag-processor, triggerer,
 api-server) in a temporary home, with a moto SQS server, the roster database ``roster_bench`` on the local MariaDB,
-and roster_job_queue (every minute) and roster_job_broker (continuous, deferrable SqsSensor) unpaused. Then:
+and unpaused: roster_job_queue (every minute), roster_job_broker (``@continuous``, deferrable SqsSensor on the jobs
+queue) and roster_job_events (bench/dags/: an Asset whose AssetWatcher runs a MessageQueueTrigger on a queue of its
+own, so the two designs never share a message). Then:
 
 1. baseline, polling: ``--baseline-jobs`` jobs published without the broker, spread evenly over one minute (the
    schedule's interval, so the figure does not hang on where in the minute they land), so only the every-minute
    roster_job_queue runs them;
-2. broker: ``--jobs`` jobs published through the broker (their ids sent to SQS after commit), so
-   roster_job_broker wakes and runs them.
+2. ``@continuous`` + SqsSensor: ``--jobs`` jobs published one by one at ``--rate`` per second through the broker
+   (their ids sent to SQS after each commit), so roster_job_broker wakes and runs them;
+3. AssetWatcher + MessageQueueTrigger: the same, through roster_job_events's queue.
 
-Jobs are the test callback ``record`` (tests/jobs/callbacks.py), in the broker phase published at ``--rate`` per
-second; half in the urgent lane (priority 0-9), half in the general one (10-99). For each phase it waits (at
-most --timeout s) until all are FINISHED, then prints publish → start latency (p50, p95, max: the job's claim time
-minus its creation time), per lane; checks that every job ran exactly once (job_runs), and that every claim ran
-its jobs most urgent first; and prints the ratio of the baseline's p50 to the broker's.
+Jobs are the test callback ``record`` (tests/jobs/callbacks.py); half in the urgent lane (priority 0-9), half in
+the general one (10-99). For each phase it waits (at most --timeout s) until all are FINISHED, then prints publish
+→ start latency (p50, p95, max: the job's claim time minus its creation time), per lane; checks that every job ran
+exactly once (job_runs), and that every claim ran its jobs most urgent first; for the two brokers, the runs
+created and the SQS requests made (the moto server's log: every client) per 1,000 jobs; and the ratio of the
+baseline's p50 to each broker's.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +44,7 @@ os.environ.setdefault("AIRFLOW_HOME", os.path.join(tempfile.gettempdir(), "roste
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 os.environ["ROSTER_JOB_MODULES"] = "tests.jobs.callbacks"  # record and noop, here and in the Airflow workers
 
+import boto3  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from roster.jobs import JobQueue, State  # noqa: E402
@@ -45,6 +52,7 @@ from roster.jobs.broker import SqsBroker  # noqa: E402
 from tests.standalone import StandaloneAirflow  # noqa: E402
 
 BASELINE_SPREAD = 60.0  # seconds: roster_job_queue's interval
+EVENTS_QUEUE = "roster-job-events"  # the AssetWatcher design's own queue, so the two designs never share messages
 RUNS_DDL = "CREATE TABLE IF NOT EXISTS job_runs (run_key VARCHAR(64), pid INT, started DOUBLE, finished DOUBLE)"
 
 
@@ -75,7 +83,7 @@ def wait_finished(engine, first_id: int, timeout: float) -> bool:
     return False
 
 
-def report(engine, name: str, prefix: str, first_id: int) -> float:
+def report(engine, name: str, prefix: str, first_id: int) -> tuple[float, float]:
     with engine.connect() as conn:
         rows = conn.execute(
             text("SELECT id, priority, worker, last_attempt_at, created_at, state FROM background_job WHERE id >= :f"),
@@ -96,29 +104,56 @@ def report(engine, name: str, prefix: str, first_id: int) -> float:
     finished = sum(1 for r in rows if r.state == State.FINISHED)
     print(f"\n{name}: {len(rows)} jobs, {finished} finished; {len(keys)} runs of {len(set(keys))} distinct jobs; "
           f"{len(claims)} claims, {out_of_order} not run most urgent first")  # fmt: skip
-    p50 = 0.0
+    p50 = p95 = 0.0
     for lane, selected in (("all", rows), ("urgent 0-9", [r for r in rows if r.priority < 10]),
                            ("general 10-99", [r for r in rows if r.priority >= 10])):  # fmt: skip
         latencies = sorted((r.last_attempt_at - r.created_at).total_seconds() for r in selected if r.last_attempt_at)
         if not latencies:
             continue
         median = statistics.median(latencies)
-        p50 = median if lane == "all" else p50
+        if lane == "all":
+            p50, p95 = median, percentile(latencies, 0.95)
         print(f"  {lane:>13}: publish -> start p50 {median:6.2f} s, p95 {percentile(latencies, 0.95):6.2f} s, "
               f"max {latencies[-1]:6.2f} s")  # fmt: skip
     workers = sorted({(r.worker or "?").split(".")[0] for r in rows})
     print(f"  run by: {', '.join(workers)}")
-    return p50
+    return p50, p95
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--baseline-jobs", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=20.0, help="jobs published per second through the broker")
-    parser.add_argument("--timeout", type=float, default=600)
-    args = parser.parse_args()
+def moto_requests(airflow: StandaloneAirflow) -> int:
+    """Requests the standalone's moto server has answered so far: one line of its log each."""
+    log = airflow.home / "moto.log"
+    return sum(1 for line in log.read_text(errors="replace").splitlines() if '"POST ' in line or '"GET ' in line)
 
+
+def brokered(airflow, engine, design: str, dag_id: str, url: str, prefix: str, args, rng) -> tuple[float, float]:
+    """``args.jobs`` jobs published one by one at ``args.rate`` through SqsBroker to ``url``, woken by ``dag_id``:
+    latency, and per 1,000 jobs the runs of ``dag_id`` created and the SQS requests made (moto's log: all clients)."""
+    runs_before, requests_before = len(airflow.runs(dag_id)), moto_requests(airflow)
+    first = JobQueue(engine).publish("noop") + 1
+    took = publish(JobQueue(engine, broker=SqsBroker(url)), prefix, args.jobs, args.rate, rng)
+    print(f"\n{design}: published {args.jobs} jobs through SQS in {took:.1f} s", flush=True)
+    if not wait_finished(engine, first, args.timeout):
+        raise SystemExit(f"{design}: not all jobs finished within {args.timeout} s:\n{airflow.log_tail()}")
+    time.sleep(15)  # the last wake-ups settle (their requests are this design's)
+    figures = report(engine, f"{design} ({dag_id})", prefix, first)
+    per_1000 = 1000 / args.jobs
+    runs, requests = len(airflow.runs(dag_id)) - runs_before, moto_requests(airflow) - requests_before
+    print(f"  per 1,000 jobs: {runs * per_1000:.1f} runs of {dag_id} created, {requests * per_1000:.0f} SQS requests "
+          f"(the publisher's {args.jobs * per_1000:.0f} SendMessageBatch included)", flush=True)  # fmt: skip
+    return figures
+
+
+def dags_folder() -> Path:
+    """dags/ and bench/dags/roster_job_events.py (the AssetWatcher design) in one folder, by symbolic links."""
+    folder = Path(tempfile.mkdtemp(prefix="roster-latency-dags-"))
+    for dag_file in [*(ROOT / "dags").glob("*.py"), ROOT / "bench" / "dags" / "roster_job_events.py"]:
+        (folder / dag_file.name).symlink_to(dag_file)
+    return folder
+
+
+def fresh_database():
+    """An engine on ``roster_bench`` with an empty job table and an empty job_runs table."""
     admin = create_engine(MARIADB + "/")
     with admin.begin() as conn:
         conn.execute(text("CREATE DATABASE IF NOT EXISTS roster_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
@@ -129,18 +164,42 @@ def main() -> None:
         conn.execute(text("DELETE FROM job_runs"))
         conn.execute(text("DROP TABLE IF EXISTS background_job"))
     JobQueue(engine).update_schema()
+    return engine
 
+
+@contextlib.contextmanager
+def standalone(prefix: str, unpause: str, env: dict[str, str] | None = None) -> Iterator[StandaloneAirflow]:
+    """airflow standalone on roster_bench with the test callbacks, ``unpause`` unpaused; this process gets its
+    connections (AIRFLOW_CONN_*, AWS_*)."""
     env = {
         "AIRFLOW_CONN_ROSTER_DB": URL,
         "ROSTER_JOB_MODULES": "tests.jobs.callbacks",
         "ROSTER_TEST_RUNS_URL": URL,
         "PYTHONPATH": str(ROOT),
+        **(env or {}),
     }
-    home = Path(tempfile.mkdtemp(prefix="roster-latency-"))
+    home = Path(tempfile.mkdtemp(prefix=prefix))
     print(f"starting airflow standalone in {home} ...", flush=True)
-    with StandaloneAirflow(home, env=env, unpause="roster_job_queue roster_job_broker") as airflow:
+    with StandaloneAirflow(home, env=env, unpause=unpause) as airflow:
         os.environ.update({k: v for k, v in airflow.environment().items() if k.startswith(("AIRFLOW_CONN_", "AWS_"))})
+        yield airflow
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--baseline-jobs", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=50.0, help="jobs published per second through SQS")
+    parser.add_argument("--timeout", type=float, default=600)
+    args = parser.parse_args()
+
+    engine = fresh_database()
+    env = {"AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder()), "ROSTER_JOB_EVENTS_QUEUE": EVENTS_QUEUE}
+    unpause = "roster_job_queue roster_job_broker roster_job_events"
+    with standalone("roster-latency-", unpause, env) as airflow:
         queue_url = airflow.environment()["ROSTER_JOBS_QUEUE_URL"]
+        sqs = boto3.client("sqs", endpoint_url=queue_url.rsplit("/", 2)[0], region_name="us-east-1")
+        events_url = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
         rng = random.Random(3)
         time.sleep(10)  # the broker's first run reaches its deferred sensor
 
@@ -149,15 +208,14 @@ def main() -> None:
         print(f"baseline: published {args.baseline_jobs} jobs without the broker in {took:.1f} s", flush=True)
         if not wait_finished(engine, first, args.timeout):
             raise SystemExit(f"baseline: not all jobs finished within {args.timeout} s:\n{airflow.log_tail()}")
-        polled = report(engine, "polling (roster_job_queue, every minute)", "b", first)
+        polled, _ = report(engine, "polling (roster_job_queue, every minute)", "b", first)
 
-        first = JobQueue(engine).publish("noop") + 1
-        took = publish(JobQueue(engine, broker=SqsBroker(queue_url)), "j", args.jobs, args.rate, rng)
-        print(f"\nbroker: published {args.jobs} jobs through SQS in {took:.1f} s", flush=True)
-        if not wait_finished(engine, first, args.timeout):
-            raise SystemExit(f"broker: not all jobs finished within {args.timeout} s:\n{airflow.log_tail()}")
-        brokered = report(engine, "broker (roster_job_broker, SQS)", "j", first)
-    print(f"\np50 latency, polling / broker: {polled:.2f} s / {brokered:.2f} s = {polled / max(brokered, 1e-3):.1f}x")
+        sensor = brokered(airflow, engine, "broker, @continuous + SqsSensor", "roster_job_broker", queue_url, "j",
+                          args, rng)  # fmt: skip
+        events = brokered(airflow, engine, "broker, AssetWatcher + MessageQueueTrigger", "roster_job_events",
+                          events_url, "e", args, rng)  # fmt: skip
+    print(f"\np50 latency, polling / @continuous + SqsSensor / AssetWatcher: {polled:.2f} s / {sensor[0]:.2f} s / "
+          f"{events[0]:.2f} s = {polled / max(sensor[0], 1e-3):.1f}x / {polled / max(events[0], 1e-3):.1f}x")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ PY="$ROOT/.venv/bin/python"
 export PATH="$ROOT/.venv/bin:$PATH"  # `airflow standalone` starts its components as `airflow ...` from PATH
 
 export AIRFLOW_HOME="$HOME_DIR/airflow"
-export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags"
+export AIRFLOW__CORE__DAGS_FOLDER=${AIRFLOW__CORE__DAGS_FOLDER:-"$ROOT/dags"}  # a bench may add its own DAG files
 export AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__EXECUTOR=LocalExecutor

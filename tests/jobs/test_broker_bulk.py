@@ -125,3 +125,17 @@ def test_a_backlog_of_messages_is_settled_in_one_call(maria, sqs_client, jobs_qu
     assert requests["DeleteMessageBatch"] == 5  # ten a request
     assert requests["ReceiveMessage"] == summary["receives"] <= 7
     assert len(ids) == 45 and states(maria)[waiting] == State.READY
+
+
+def test_lanes_take_the_messages_of_a_sensor_or_of_the_triggering_asset_events():
+    from types import SimpleNamespace
+
+    from roster.operators.jobs import delivered_messages
+
+    message = {"MessageId": "m1", "Body": '{"ids": [4, 5]}'}
+    sensor = SimpleNamespace(xcom_pull=lambda task_ids, key: [message] if (task_ids, key) == ("wait", "messages") else None)
+    assert delivered_messages({"ti": sensor}, "wait") == [message]
+    events = {"asset": [SimpleNamespace(extra={"from_trigger": True, "payload": {"message_batch": [message]}}),
+                        SimpleNamespace(extra={})]}  # fmt: skip
+    assert delivered_messages({"triggering_asset_events": events}, None) == [message]
+    assert delivered_messages({}, None) == []

@@ -98,10 +98,26 @@ class ProcessJobsOperator(BaseOperator):
         return summary
 
 
+def delivered_messages(context: Context, sensor_task_id: str | None) -> list[dict]:
+    """The SQS messages of this run: those an SqsSensor received (its XCom ``messages``), or, without a sensor,
+    those of the asset events that triggered the run (an AssetWatcher on a MessageQueueTrigger: the event's
+    ``extra["payload"]["message_batch"]``)."""
+    if sensor_task_id is not None:
+        return context["ti"].xcom_pull(task_ids=sensor_task_id, key="messages") or []
+    events = context.get("triggering_asset_events") or {}
+    return [
+        message
+        for asset_events in events.values()
+        for event in asset_events
+        for message in ((event.extra or {}).get("payload") or {}).get("message_batch") or []
+    ]
+
+
 class BrokeredJobsOperator(BaseOperator):
     """Claim and run, within one lane's priority range, the jobs named by the messages an SqsSensor received
-    (XCom ``messages``); with ``drain``, then the rest of the lane's backlog. It deletes no message: several lanes
-    share the messages, so one :class:`SettleJobMessagesOperator` downstream of them all does.
+    (XCom ``messages``) or, with ``sensor_task_id=None``, those of the asset events that triggered the run; with
+    ``drain``, then the rest of the lane's backlog. It deletes no message: several lanes share the messages, so one
+    :class:`SettleJobMessagesOperator` downstream of them all does (an asset watcher's trigger deletes them).
 
     :param drain: after the delivered jobs, go on draining the lane until it is empty or ``time_limit``
     :param idle_wait: with ``drain``, once the lane is empty go on looking for new jobs for this many seconds
@@ -111,7 +127,7 @@ class BrokeredJobsOperator(BaseOperator):
     ui_color = "#cfe3f7"
 
     def __init__(
-        self, *, sensor_task_id: str, priorities: str | None = None, queue_name: str = "default",
+        self, *, sensor_task_id: str | None, priorities: str | None = None, queue_name: str = "default",
         db_conn_id: str = settings.DB_CONN_ID, time_limit: float = 50, drain: bool = False, idle_wait: float = 0.0,
         **kwargs,
     ) -> None:  # fmt: skip
@@ -127,8 +143,7 @@ class BrokeredJobsOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from roster.jobs.broker import CLAIM_BY_ID_MAX, add_counts, delivered_ids, process_delivered
 
-        messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
-        ids = delivered_ids(messages)
+        ids = delivered_ids(delivered_messages(context, self.sensor_task_id))
         # Many ids (a bulk): draining the lane claims them all the same, most urgent first, without IN lists.
         by_id = ids if not (self.drain and len(ids) > CLAIM_BY_ID_MAX) else []
         with job_queue(self.db_conn_id, self.queue_name) as queue, measured(queue, self.pool) as run:
