@@ -135,7 +135,9 @@ def brokered(airflow, engine, design: str, dag_id: str, url: str, prefix: str, a
     print(f"\n{design}: published {args.jobs} jobs through SQS in {took:.1f} s", flush=True)
     if not wait_finished(engine, first, args.timeout):
         raise SystemExit(f"{design}: not all jobs finished within {args.timeout} s:\n{airflow.log_tail()}")
-    time.sleep(15)  # the last wake-ups settle (their requests are this design's)
+    # The lanes' time limit (50 s): this design's lanes have stopped before the next phase, and its last wake-ups
+    # were settled (their requests are this design's).
+    time.sleep(60)
     figures = report(engine, f"{design} ({dag_id})", prefix, first)
     per_1000 = 1000 / args.jobs
     runs, requests = len(airflow.runs(dag_id)) - runs_before, moto_requests(airflow) - requests_before
