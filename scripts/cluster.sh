@@ -35,6 +35,10 @@ wait_port() { for _ in $(seq 1 100); do "$PY" -c "import socket; socket.create_c
 . scripts/postgres.sh
 . scripts/redis.sh
 
+if pid=$(cat "$HOME_DIR/cluster.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null; then
+  echo "cluster: already running in $HOME_DIR (pid $pid); stop it first: CLUSTER_HOME=$HOME_DIR scripts/cluster.sh stop" >&2
+  exit 1
+fi
 PIDS_FILE="$HOME_DIR/pids"
 : >"$PIDS_FILE"
 echo $$ >"$HOME_DIR/cluster.pid"
@@ -42,7 +46,7 @@ stop() {
   trap - EXIT INT TERM
   echo "cluster: stopping"
   stop_processes
-  rm -f "$HOME_DIR/cluster.pid"
+  [ "$(cat "$HOME_DIR/cluster.pid" 2>/dev/null)" = $$ ] && rm -f "$HOME_DIR/cluster.pid"
 }
 trap stop EXIT
 trap 'exit 130' INT
@@ -89,7 +93,7 @@ fi
 {
   echo "# roster cluster set-up: . $HOME_DIR/env.sh"
   echo "export PATH=\"$ROOT/.venv/bin:\$PATH\""
-  env | grep -E '^(AIRFLOW_HOME|AIRFLOW__|AIRFLOW_CONN_ROSTER_|ROSTER_|AWS_|CACHE_TTL_|PYTHONPATH)=' | sort |
+  env | grep -E '^(AIRFLOW_HOME|AIRFLOW__\w*|AIRFLOW_CONN_ROSTER_\w*|ROSTER_\w*|AWS_\w*|CACHE_TTL_\w*|PYTHONPATH)=' | sort |
     while IFS='=' read -r name value; do printf 'export %s=%q\n' "$name" "$value"; done
 } >"$HOME_DIR/env.sh"
 
@@ -134,6 +138,9 @@ healthy = all(health.get(c, {}).get("status") == "healthy" for c in ("scheduler"
 ready = all(" ready." in (home / f"w{i}.log").read_text(errors="replace") for i in range(1, workers + 1))
 sys.exit(0 if healthy and ready else 1)
 PY
+  for pid in "${STARTED[@]}"; do
+    running "$pid" || { echo "cluster: $(grep " $pid\$" "$PIDS_FILE" | cut -d' ' -f1) exited; see $HOME_DIR/*.log" >&2; exit 1; }
+  done
   sleep 0.5
 done
 [ -n "$ready" ] || { echo "cluster: not ready after 4 minutes; see the logs in $HOME_DIR" >&2; exit 1; }
