@@ -1,5 +1,5 @@
 # The two set-up commands of README.md.
-.PHONY: demo test install standalone
+.PHONY: demo test install standalone cluster cluster-stop
 
 demo:  ## run the user cache warmup end to end on embedded defaults (SQLite roster DB, local Redis)
 	scripts/demo.sh
@@ -12,3 +12,9 @@ install:
 
 standalone:  ## the whole thing under a real scheduler, without Docker (airflow standalone; see README)
 	scripts/standalone.sh
+
+cluster:  ## the CeleryExecutor stack of docker-compose.yaml as local processes, two workers (see README)
+	scripts/cluster.sh
+
+cluster-stop:  ## stop the cluster that `make cluster` started (every process, by pid)
+	scripts/cluster.sh stop

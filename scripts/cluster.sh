@@ -10,6 +10,7 @@
 #   api-server, scheduler, dag-processor, triggerer and CLUSTER_WORKERS (default 2) Celery workers w1, w2, ...
 #     (celery hostname w1@<host>, task instances' hostname w1.<host>), CLUSTER_WORKER_CONCURRENCY (default 2)
 #     task slots each.
+# roster's own database and cache are the caller's (as in production); airflow.env's defaults name compose's.
 # Other settings: CLUSTER_HOME (default .cluster), AIRFLOW_PORT (8080), ROSTER_UNPAUSE (DAG ids to unpause,
 # default all roster DAGs), and anything Airflow or roster reads from the environment, which wins over airflow.env.
 # It writes $CLUSTER_HOME/env.sh (source it to run `airflow ...` or `roster ...` against the cluster) and
@@ -64,6 +65,7 @@ mkdir -p "$AIRFLOW_HOME"
 ensure_postgres
 export AIRFLOW_DB_NAME=${AIRFLOW_DB_NAME:-roster_airflow} AIRFLOW_DB_ADDRESS=127.0.0.1:5432
 ensure_airflow_database "$AIRFLOW_DB_NAME"
+command -v redis-server >/dev/null || { echo "cluster: Celery's broker needs redis-server (Debian: apt-get install redis-server)" >&2; exit 1; }
 broker_port=$(free_port)
 start_process broker-redis "$HOME_DIR/broker-redis.log" \
   redis-server --bind 127.0.0.1 --port "$broker_port" --save "" --appendonly no

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Make sure the services the tests talk to are running on this machine: MariaDB (127.0.0.1:3306) and Redis
-# (127.0.0.1:6379). The SQS endpoint (moto) is started by the test session itself on a free loopback port.
+# Make sure the services the tests talk to are running on this machine: MariaDB (127.0.0.1:3306), Redis
+# (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, the metadata database of the cluster tests). The SQS endpoint (moto) is started by the test session itself on a free loopback port.
 set -euo pipefail
 
 wait_for() {  # wait_for NAME COMMAND...: up to 30 s
@@ -34,4 +34,6 @@ if ! mariadb -uroot -h127.0.0.1 -e 'SELECT 1' >/dev/null 2>&1; then
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
   wait_for mariadb mariadb -uroot -h127.0.0.1 -e 'SELECT 1'
 fi
-echo "services: MariaDB and Redis answer"
+. "$(dirname "$0")/postgres.sh"
+ensure_postgres
+echo "services: MariaDB, Redis and PostgreSQL answer"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
 import yaml
+from dotenv import dotenv_values
 
 from conftest import ROOT
 
@@ -62,8 +64,20 @@ def test_build_context_and_env_files_exist(compose):
     assert used <= set(re.findall(r"^(\w+)=", example, re.M))
 
 
+def airflow_env(**addresses: str) -> dict[str, str]:
+    """airflow.env as a launcher sees it: Compose with its defaults, or cluster.sh with local ``addresses``."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.endswith("_ADDRESS") or k == "ROSTER_MYSQL_PASSWORD"}
+    try:
+        os.environ.update(addresses)
+        return dict(dotenv_values(ROOT / "airflow.env"))
+    finally:
+        for name in addresses:
+            os.environ.pop(name, None)
+        os.environ.update(saved)
+
+
 def test_roster_connections_point_at_defined_services(compose):
-    env = compose["x-airflow-common"]["environment"]
+    env = airflow_env()
     services = set(compose["services"])
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     for name in ("AIRFLOW_CONN_ROSTER_DB", "AIRFLOW_CONN_ROSTER_REDIS", "AIRFLOW_CONN_ROSTER_SQS"):
@@ -78,6 +92,31 @@ def test_roster_connections_point_at_defined_services(compose):
         assert url.hostname in services
         queue = url.path.rsplit("/", 1)[-1]
         assert re.search(rf"^\s*{re.escape(queue)}\s*\{{", conf, re.M), f"{queue} is not created by elasticmq.conf"
+    for name in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW__CELERY__BROKER_URL",
+                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"):  # fmt: skip
+        assert urlparse(env[name]).hostname in services, name
+
+
+# Where each compose service listens, and where scripts/cluster.sh runs it instead (roster-redis before redis).
+LOCAL_ADDRESSES = {
+    "ROSTER_REDIS_ADDRESS": ("roster-redis:6379", "127.0.0.1:6379"),
+    "AIRFLOW_DB_ADDRESS": ("postgres:5432", "127.0.0.1:5432"),
+    "CELERY_BROKER_ADDRESS": ("redis:6379", "127.0.0.1:6390"),
+    "AIRFLOW_API_ADDRESS": ("airflow-apiserver:8080", "127.0.0.1:8080"),
+    "ROSTER_DB_ADDRESS": ("roster-mysql:3306", "127.0.0.1:3306"),
+    "SQS_ADDRESS": ("elasticmq:9324", "127.0.0.1:9324"),
+}
+
+
+def test_only_addresses_differ_between_compose_and_make_cluster():
+    compose_env = airflow_env()
+    local = airflow_env(**{name: address for name, (_, address) in LOCAL_ADDRESSES.items()})
+    assert local.keys() == compose_env.keys()
+    for name, value in compose_env.items():
+        for service, address in LOCAL_ADDRESSES.values():
+            value = value.replace(service, address)
+        assert local[name] == value, name
+    assert "CeleryExecutor" == local["AIRFLOW__CORE__EXECUTOR"]
 
 
 def test_init_imports_the_pools_file_that_exists(compose):
@@ -87,8 +126,11 @@ def test_init_imports_the_pools_file_that_exists(compose):
     assert (ROOT / "include" / "pools.json").is_file()
 
 
-def test_every_airflow_service_shares_the_common_environment(compose):
+def test_every_airflow_service_reads_airflow_env_and_overrides_none_of_it(compose):
+    shared = set(airflow_env())
     for name, service in compose["services"].items():
         if name.startswith("airflow-") or name == "flower":
-            assert service["environment"]["AIRFLOW_CONN_ROSTER_DB"].startswith("mysql://"), name
+            env_files = [f["path"] if isinstance(f, dict) else f for f in service.get("env_file", [])]
+            assert env_files[0] == "airflow.env", name
+            assert not shared & set(service.get("environment", {})), f"{name} overrides airflow.env"
             assert "./plugins:/opt/airflow/plugins" in service["volumes"], name
