@@ -15,7 +15,8 @@
 # default all roster DAGs), and anything Airflow or roster reads from the environment, which wins over airflow.env.
 # It writes $CLUSTER_HOME/env.sh (source it to run `airflow ...` or `roster ...` against the cluster) and
 # $CLUSTER_HOME/pids ("name pid" of every process it started). Ctrl-C, SIGTERM or `scripts/cluster.sh stop`
-# (make cluster-stop) stops every process it started, and what they started, by pid.
+# (make cluster-stop) stops every process it started, and what they started, by pid; so does the end of the
+# process CLUSTER_WATCH_PID when given (a test or bench that started it: even killed, it leaves nothing running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -52,6 +53,7 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+[ -n "${CLUSTER_WATCH_PID:-}" ] && watch_caller "$CLUSTER_WATCH_PID"
 
 export AIRFLOW_HOME="$HOME_DIR/airflow"
 export AIRFLOW__CORE__DAGS_FOLDER="$ROOT/dags" AIRFLOW__CORE__PLUGINS_FOLDER="$ROOT/plugins"
@@ -100,19 +102,22 @@ fi
 } >"$HOME_DIR/env.sh"
 
 echo "cluster: initialising Airflow in $AIRFLOW_HOME (metadata: PostgreSQL $AIRFLOW_DB_NAME; log: $HOME_DIR/setup.log)"
-{
-  airflow db migrate
-  airflow pools import include/pools.json
-  if [ -n "${seed_demo:-}" ] && [ ! -e "$HOME_DIR/.seeded" ]; then
-    roster seed --users "${DEMO_USERS:-5000}" --assignments-per-user 5 --line-items 50 && touch "$HOME_DIR/.seeded"
-  fi
-  roster jobs update-schema
-  airflow dags reserialize
-} >"$HOME_DIR/setup.log" 2>&1 || { tail -30 "$HOME_DIR/setup.log"; exit 1; }
+: >"$HOME_DIR/setup.log"
+setup_step() {  # setup_step CMD...: logged, interruptible; the script fails with the log's end if CMD does
+  run_step "$@" >>"$HOME_DIR/setup.log" 2>&1 || { tail -30 "$HOME_DIR/setup.log"; exit 1; }
+}
+setup_step airflow db migrate
+setup_step airflow pools import include/pools.json
+if [ -n "${seed_demo:-}" ] && [ ! -e "$HOME_DIR/.seeded" ]; then
+  setup_step roster seed --users "${DEMO_USERS:-5000}" --assignments-per-user 5 --line-items 50
+  touch "$HOME_DIR/.seeded"
+fi
+setup_step roster jobs update-schema
+setup_step airflow dags reserialize
 unpause=${ROSTER_UNPAUSE-roster_user_cache_warmup roster_user_cache_warmup_worker roster_job_queue roster_job_broker
   roster_job_maintenance roster_clear_finished_jobs roster_failed_jobs}
 for dag_id in $unpause; do
-  airflow dags unpause "$dag_id" >>"$HOME_DIR/setup.log" 2>&1 || echo "cluster: could not unpause $dag_id" >&2
+  run_step airflow dags unpause "$dag_id" >>"$HOME_DIR/setup.log" 2>&1 || echo "cluster: could not unpause $dag_id" >&2
 done
 
 for component in api-server scheduler dag-processor triggerer; do

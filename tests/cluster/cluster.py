@@ -44,13 +44,15 @@ class Cluster:
             "ROSTER_UNPAUSE": "",
             "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            "CLUSTER_WATCH_PID": str(os.getpid()),  # the cluster never outlives this process, however it ends
             **(env or {}),
         }
         self.process: subprocess.Popen | None = None
         self.log_path = self.home / "cluster.log"
         self._metadata = None
 
-    def __enter__(self) -> Cluster:
+    def start(self) -> subprocess.Popen:
+        """Start the script (without waiting for the cluster to be ready)."""
         self.home.mkdir(parents=True, exist_ok=True)
         _drop_database(self.database)  # left over by an interrupted run of the same name
         with open(self.log_path, "wb") as log:
@@ -58,6 +60,10 @@ class Cluster:
                 ["bash", str(ROOT / "scripts" / "cluster.sh")], env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, cwd=ROOT,
             )  # fmt: skip
+        return self.process
+
+    def __enter__(self) -> Cluster:
+        self.start()
         try:
             self._wait_ready()
         except BaseException:
@@ -103,8 +109,11 @@ class Cluster:
 
     def pids(self) -> dict[str, int]:
         """name → pid of every process the script started (its pids file)."""
-        rows = (line.split() for line in (self.home / "pids").read_text().splitlines() if line.strip())
-        return {name: int(pid) for name, pid in rows}
+        try:
+            lines = (self.home / "pids").read_text().splitlines()
+        except FileNotFoundError:
+            return {}
+        return {name: int(pid) for name, pid in (line.split() for line in lines if line.strip())}
 
     def cli(self, *args: str, timeout: float = 120) -> str:
         """``airflow ARGS`` against this cluster (the environment the script wrote to env.sh); returns stdout."""

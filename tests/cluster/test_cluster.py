@@ -26,6 +26,7 @@ from sqlalchemy import text
 from conftest import MARIADB_URL, ROOT, TEST_DATABASE
 from roster.jobs import JobQueue, State
 from tests.cluster.cluster import Cluster
+from tests.dags.test_standalone import max_overlap
 from tests.jobs.conftest import reset, runs, states
 from tests.standalone import free_port
 
@@ -112,16 +113,6 @@ def hostname_of(cluster: Cluster, worker: str) -> str:
         ):  # fmt: skip
             return ti["hostname"]
     raise AssertionError(f"no task instance try for job worker {worker!r}")
-
-
-def max_overlap(intervals: list[tuple]) -> int:
-    """The most intervals (start, end) open at the same instant."""
-    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
-    running = peak = 0
-    for _, step in events:
-        running += step
-        peak = max(peak, running)
-    return peak
 
 
 def job_workers(engine) -> dict[int, str]:
