@@ -78,7 +78,12 @@ if [ -z "${AIRFLOW_CONN_ROSTER_DB:-}" ]; then
   export AIRFLOW_CONN_ROSTER_DB="mysql://root@127.0.0.1:3306/roster_cluster"
   seed_demo=1
 fi
+rm -f "$HOME_DIR/redis.pid"
 ensure_redis "$HOME_DIR"
+if [ -f "$HOME_DIR/redis.pid" ]; then  # ensure_redis started a cache Redis: it is ours to stop
+  STARTED+=("$(cat "$HOME_DIR/redis.pid")")
+  echo "cache-redis ${STARTED[-1]}" >>"$PIDS_FILE"
+fi
 if [ -z "${AIRFLOW_CONN_ROSTER_SQS:-}" ]; then
   moto_port=$(free_port)
   start_process moto "$HOME_DIR/moto.log" "$PY" -m moto.server -H 127.0.0.1 -p "$moto_port"
