@@ -107,23 +107,8 @@ fi
 } >"$HOME_DIR/env.sh"
 
 echo "cluster: initialising Airflow in $AIRFLOW_HOME (metadata: PostgreSQL $AIRFLOW_DB_NAME; log: $HOME_DIR/setup.log)"
-: >"$HOME_DIR/setup.log"
-setup_step() {  # setup_step CMD...: logged, interruptible; the script fails with the log's end if CMD does
-  run_step "$@" >>"$HOME_DIR/setup.log" 2>&1 || { tail -30 "$HOME_DIR/setup.log"; exit 1; }
-}
-setup_step airflow db migrate
-setup_step airflow pools import include/pools.json
-if [ -n "${seed_demo:-}" ] && [ ! -e "$HOME_DIR/.seeded" ]; then
-  setup_step roster seed --users "${DEMO_USERS:-5000}" --assignments-per-user 5 --line-items 50
-  touch "$HOME_DIR/.seeded"
-fi
-setup_step roster jobs update-schema
-setup_step airflow dags reserialize
-unpause=${ROSTER_UNPAUSE-roster_user_cache_warmup roster_user_cache_warmup_worker roster_job_queue roster_job_broker
-  roster_job_maintenance roster_clear_finished_jobs roster_failed_jobs}
-for dag_id in $unpause; do
-  run_step airflow dags unpause "$dag_id" >>"$HOME_DIR/setup.log" 2>&1 || echo "cluster: could not unpause $dag_id" >&2
-done
+. scripts/airflow_init.sh
+init_airflow run_step "${seed_demo:-}" cluster
 
 for component in api-server scheduler dag-processor triggerer; do
   start_process "$component" "$HOME_DIR/$component.log" airflow "$component"
@@ -157,5 +142,5 @@ PY
 done
 [ -n "$ready" ] || { echo "cluster: not ready after 4 minutes; see the logs in $HOME_DIR" >&2; exit 1; }
 echo "cluster: ready: UI on http://127.0.0.1:$AIRFLOW_API_PORT (user admin; password in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)"
-echo "cluster: unpaused: ${unpause:-none}; in another shell: . $HOME_DIR/env.sh; roster jobs stats"
+echo "cluster: unpaused: ${UNPAUSED:-none}; in another shell: . $HOME_DIR/env.sh; roster jobs stats"
 wait

@@ -104,23 +104,11 @@ fi
 } >"$HOME_DIR/env.sh"
 
 echo "standalone: initialising Airflow in $AIRFLOW_HOME (log: $HOME_DIR/setup.log)"
-setup_step() {  # setup_step CMD...: one set-up command, logged, in its own process group
-  run_group "$@" >>"$HOME_DIR/setup.log" 2>&1 || { tail -30 "$HOME_DIR/setup.log"; exit 1; }
-}
-: >"$HOME_DIR/setup.log"
-setup_step airflow db migrate
-setup_step airflow pools import include/pools.json
-if [ "$AIRFLOW_CONN_ROSTER_DB" = "sqlite:///$HOME_DIR/roster.db" ] && [ ! -e "$HOME_DIR/.seeded" ]; then
-  setup_step roster seed --users "${DEMO_USERS:-5000}" --assignments-per-user 5 --line-items 50
-  touch "$HOME_DIR/.seeded"
-fi
-setup_step roster jobs update-schema
-setup_step airflow dags reserialize
-unpause=${ROSTER_UNPAUSE-roster_user_cache_warmup roster_user_cache_warmup_worker roster_job_queue roster_job_broker
-  roster_job_maintenance roster_clear_finished_jobs roster_failed_jobs}
-for dag_id in $unpause; do
-  run_group airflow dags unpause "$dag_id" >>"$HOME_DIR/setup.log" 2>&1 || echo "standalone: could not unpause $dag_id" >&2
-done
+seed=
+[ "$AIRFLOW_CONN_ROSTER_DB" = "sqlite:///$HOME_DIR/roster.db" ] && seed=1  # the demo database it made
+. scripts/airflow_init.sh
+init_airflow run_group "$seed" standalone
+unpause=$UNPAUSED
 echo "standalone: unpaused: ${unpause:-none}"
 echo "standalone: UI on http://127.0.0.1:$PORT (user admin; password in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)"
 echo "standalone: in another shell: . $HOME_DIR/env.sh; roster jobs stats"

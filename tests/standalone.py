@@ -71,15 +71,22 @@ class StandaloneAirflow:
         self._previous_sigterm: Any = None
         self.log_path = self.home / "standalone.log"
 
-    def __enter__(self) -> StandaloneAirflow:
+    script = "standalone.sh"  # under scripts/
+
+    def start(self) -> subprocess.Popen:
+        """Start the script, without waiting for Airflow to be ready (``with`` does both)."""
         self.home.mkdir(parents=True, exist_ok=True)
         if threading.current_thread() is threading.main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                ["bash", str(ROOT / "scripts" / "standalone.sh")], env=self.env, stdout=log,
+                ["bash", str(ROOT / "scripts" / self.script)], env=self.env, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT,
             )  # fmt: skip
+        return self.process
+
+    def __enter__(self) -> StandaloneAirflow:
+        self.start()
         try:
             self._wait_ready()
         except BaseException:

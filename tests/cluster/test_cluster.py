@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import time
@@ -30,7 +29,6 @@ from roster.jobs import JobQueue, State
 from tests.cluster.cluster import Cluster
 from tests.dags.test_standalone import max_overlap
 from tests.jobs.conftest import reset, runs, states
-from tests.standalone import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +58,6 @@ def cluster(mariadb_engine, tmp_path_factory):
         # A lost worker's task instances are failed (and retried) after this many seconds without a heartbeat.
         "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
         "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "90",
-        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
     }
     database = f"{TEST_DATABASE}_airflow_{os.getpid()}"
     with Cluster(tmp_path_factory.mktemp("cluster"), database, env=env) as running:
@@ -248,6 +245,6 @@ def test_a_lost_worker_loses_nothing(cluster, mariadb_engine):
 def test_stopping_the_script_stops_every_process_it_started(cluster):
     trees = [p for pid in cluster.pids().values() if psutil.pid_exists(pid) for p in _tree(pid)]
     assert len(trees) >= 7  # broker Redis, moto, api-server, scheduler, dag-processor, triggerer, w2 (w1 was killed)
-    cluster.stop(signal.SIGTERM)
+    cluster.stop()
     gone, alive = psutil.wait_procs(trees, timeout=10)
     assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], alive
