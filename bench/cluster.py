@@ -89,10 +89,10 @@ def measure(workers: int, args: argparse.Namespace, engine) -> tuple[float, floa
         "PYTHONPATH": str(ROOT),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
     }
-    home = Path(tempfile.mkdtemp(prefix=f"roster-bench-cluster-{workers}w-"))
-    with Cluster(home, f"roster_bench_airflow_{os.getpid()}", env=env) as cluster:
-        users_per_second = warmup(cluster, f"bench_{workers}w")
-        jobs_per_second = jobs(cluster, engine, args.jobs, f"bench_{workers}w")
+    with tempfile.TemporaryDirectory(prefix=f"roster-bench-cluster-{workers}w-") as home:
+        with Cluster(Path(home), f"roster_bench_airflow_{os.getpid()}", env=env) as cluster:
+            users_per_second = warmup(cluster, f"bench_{workers}w")
+            jobs_per_second = jobs(cluster, engine, args.jobs, f"bench_{workers}w")
     print(f"{workers} worker(s): warmup {users_per_second:,.0f} users/s, jobs {jobs_per_second:,.0f} jobs/s", flush=True)
     return users_per_second, jobs_per_second
 
