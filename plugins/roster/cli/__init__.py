@@ -13,15 +13,23 @@ from collections.abc import Sequence
 
 from roster import settings
 from roster.cli.db import add_db_subcommands
+from roster.cli.errors import check_text_arguments, service_error
 from roster.cli.jobs import add_jobs_subcommands
 from roster.cli.warm import add_warm_subcommands
-from roster.errors import RosterError
 
 log = logging.getLogger("roster.cli")
 
 
+class RosterParser(argparse.ArgumentParser):
+    """No abbreviations (``--modul 2`` is an error, not ``--modulo 2``); sub-commands' parsers are of this class too."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="roster", description=__doc__)
+    parser = RosterParser(prog="roster", description=__doc__)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="-v: info logs, -vv: debug and tracebacks")
     parser.add_argument("--db-conn-id", default=settings.DB_CONN_ID, help="Airflow connection of the roster database")
     parser.add_argument("--redis-conn-id", default=settings.REDIS_CONN_ID, help="Airflow connection of the cache")
@@ -37,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_text_arguments(parser, args)
     # Airflow configures logging when first imported (by the connection look-up): tell it the level first.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", ("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)])
     import airflow  # noqa: F401 - configures logging on import; then its handlers are pointed at stderr
@@ -48,14 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("roster").setLevel((logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)])
     try:
         return args.handler(args)
-    except RosterError as exc:
-        if args.verbose >= 2:
-            raise
-        print(f"roster: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("roster: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        message = service_error(exc)
+        if message is None or args.verbose >= 2:
+            raise
+        print(f"roster: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 import orjson
 
 
 def non_negative(kind=int):
-    """An argparse type: a number of ``kind`` that is not negative, with a one-line error otherwise."""
+    """An argparse type: a finite number of ``kind`` that is not negative, with a one-line error otherwise
+    (``nan`` and ``inf`` would silently disable a limit)."""
 
     def convert(value: str):
         try:
             number = kind(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        if not math.isfinite(number):
+            raise argparse.ArgumentTypeError(f"{value} is not a finite number")
         if number < 0:
             raise argparse.ArgumentTypeError(f"{value} must not be negative")
         return number

@@ -3,6 +3,7 @@ stop-consumers. Wired into the main CLI by :func:`add_jobs_subcommands`."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import orjson
@@ -32,8 +33,8 @@ def _ids(values: list[str], all_flag: bool) -> list[int] | None:
     for value in values:
         for part in value.split(","):
             if part.strip():
-                if not part.strip().isdigit():
-                    raise InvalidOptionError(f"job id {part.strip()!r} is not a number")
+                if not re.fullmatch(r"[0-9]{1,20}", part.strip()) or int(part) >= 2**64:  # id is BIGINT UNSIGNED
+                    raise InvalidOptionError(f"job id {part.strip()!r} is not a job id (a whole number from 1)")
                 ids.append(int(part))
     if not ids:
         raise InvalidOptionError("give job ids (1,2,3) or --all")

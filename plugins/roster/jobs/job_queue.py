@@ -27,9 +27,10 @@ from roster.connections import engine_for
 from roster.db import is_mysql, run_script, unavailable
 from roster.errors import InvalidOptionError
 from roster.jobs import queries as q
-from roster.jobs import registry
+from roster.jobs import limits, registry
 from roster.jobs.errors import DieError, JobParametersError, PermanentError, SkipJob, WaitingError
 from roster.jobs.lanes import parse_priorities
+from roster.jobs.lanes_config import lanes
 from roster.jobs.states import FINISHED_STATES, UNFINISHED, State
 
 if TYPE_CHECKING:
@@ -268,17 +269,21 @@ class JobQueue:
             raise InvalidOptionError("a unique job needs an identifier: unique=True, identifier=None")
         if available_at is not None and delay is not None:
             raise InvalidOptionError("give available_at or delay, not both")
+        job_queue = queue or callback.queue or self.queue
+        limits.job(queue=job_queue, callback_name=callback_name, serial_group=serial_group, identifier=identifier,
+                   unique=unique, delay=delay)  # fmt: skip
+        document = dumps_parameters(parameters)
+        limits.parameters(callback.func, callback_name, parameters, document)
         now = utcnow()
         if delay is not None:
             available_at = now + timedelta(seconds=delay)
         elif available_at is not None and available_at.tzinfo is not None:
             available_at = available_at.astimezone(timezone.utc).replace(tzinfo=None)
-        job_queue = queue or callback.queue or self.queue
         row = (
             job_queue,
-            callback.priority if priority is None else int(priority),
+            limits.priority(callback.priority if priority is None else priority, lanes()),
             callback_name,
-            dumps_parameters(parameters),
+            document,
             int(State.READY),
             _ts(now),
             _ts(available_at or now),
@@ -749,8 +754,7 @@ class JobQueue:
 
     def clear_finished(self, days: float = 14) -> int:
         """Delete FINISHED and REDUNDANT jobs finished more than ``days`` ago, in small batches (short locks)."""
-        if days < 0:
-            raise InvalidOptionError(f"days={days} must not be negative")
+        limits.number("days", days, high=limits.MAX_DELAY_SECONDS / 86400)
         before = _ts(utcnow() - timedelta(days=days))
         deleted = 0
         for _ in range(1_000_000):  # bounded: stops at the first short batch
@@ -791,8 +795,6 @@ class JobQueue:
 
     def stats(self) -> dict[str, Any]:
         """Counts per queue and state, per lane (pools.json) for READY jobs, and the age of the oldest READY job."""
-        from roster.jobs.lanes_config import lanes
-
         now = utcnow()
         with self._cursor() as cursor:
             self._execute(cursor, q.STATS, {"now": _ts(now)})
