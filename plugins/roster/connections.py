@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import weakref
+from urllib.parse import quote, quote_plus
 from typing import TYPE_CHECKING
 
 import attrs
@@ -35,7 +36,7 @@ def engine_for(conn_id: str = DB_CONN_ID) -> Engine:
     elif conn.conn_type == "mysql":
         # utf8mb4 so unicode usernames round-trip; the hook passes no charset unless the connection extra has one.
         connect_args = {} if "charset" in conn.extra_dejson else {"charset": "utf8mb4"}
-        engine = conn.get_hook().get_sqlalchemy_engine(
+        engine = _masked(conn.get_hook(), conn.password).get_sqlalchemy_engine(
             {"connect_args": connect_args, "pool_pre_ping": True, "pool_recycle": 3600}
         )
     else:
@@ -44,6 +45,38 @@ def engine_for(conn_id: str = DB_CONN_ID) -> Engine:
         )
     _CONN_IDS[engine] = conn_id
     return engine
+
+
+def _masked(hook, password: str | None):
+    """``hook`` with the connection's password masked in what it logs: the SQL provider logs the engine URL, with
+    the password, at DEBUG (``roster -vv``, task logs)."""
+    if password:
+        hook._log = _MaskedLog(hook.log, password)
+    return hook
+
+
+class _MaskedLog:
+    """A logger proxy that writes ``***`` for a secret (as given or URL-quoted) in the message and its arguments."""
+
+    _METHODS = frozenset(("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"))
+
+    def __init__(self, log, secret: str) -> None:
+        self._inner = log
+        self._secrets = sorted({secret, quote(secret, safe=""), quote_plus(secret)}, key=len, reverse=True)
+
+    def __getattr__(self, name: str):
+        method = getattr(self._inner, name)
+        if name not in self._METHODS:
+            return method
+        return lambda *args, **kwargs: method(*map(self._mask, args), **{k: self._mask(v) for k, v in kwargs.items()})
+
+    def _mask(self, value):
+        text = value if isinstance(value, str) else str(value)
+        if not any(secret in text for secret in self._secrets):
+            return value
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def _connection(conn_id: str):

@@ -42,18 +42,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _logs_to_stderr() -> None:
+    """stdout carries the command's result (JSON, a job id): Airflow's logs (structlog, and the stdlib handlers it
+    configures when first imported) and roster's progress go to stderr."""
+    import structlog
+
+    stdout, sys.stdout = sys.stdout, sys.stderr  # loggers made while Airflow is imported write to stderr
+    try:
+        import airflow  # noqa: F401
+    finally:
+        sys.stdout = stdout
+    factory = structlog.get_config()["logger_factory"]
+    if getattr(factory, "io", False) is None:  # Airflow's factory: None means sys.stdout, when a logger is made
+        factory.io = sys.stderr
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_text_arguments(parser, args)
     # Airflow configures logging when first imported (by the connection look-up): tell it the level first.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", ("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)])
-    import airflow  # noqa: F401 - configures logging on import; then its handlers are pointed at stderr
-
-    for handler in logging.getLogger().handlers:
-        # stdout carries the command's result (JSON, a job id): logs and progress go to stderr.
-        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
-            handler.setStream(sys.stderr)
+    _logs_to_stderr()
     logging.getLogger("roster").setLevel((logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)])
     try:
         return args.handler(args)
