@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.providers.amazon.aws.sensors.sqs import SqsSensor
 from airflow.sdk import DAG
 
 from roster.jobs.lanes_config import lane_specs
 from roster.operators.jobs import BrokeredJobsOperator, SettleJobMessagesOperator
+from roster.sensors.jobs import JobMessageSensor
 from roster.settings import SQS_CONN_ID, broker_idle_wait, required_setting
 
 QUEUE_URL = "{{ roster_setting('ROSTER_JOBS_QUEUE_URL') }}"
@@ -37,7 +37,7 @@ with DAG(
     tags=["roster", "jobs", "sqs"],
     doc_md=__doc__,
 ) as dag:
-    wait = SqsSensor(
+    wait = JobMessageSensor(
         task_id="wait_for_job_ids",
         aws_conn_id=SQS_CONN_ID,
         sqs_queue=QUEUE_URL,

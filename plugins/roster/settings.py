@@ -23,7 +23,7 @@ def _int_env(name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidOptionError(f"environment variable {name}={raw!r} must be a whole number of seconds") from None
+        raise InvalidOptionError(f"environment variable {name}={raw!r} must be a whole number") from None
     if value <= 0:
         raise InvalidOptionError(f"environment variable {name}={raw!r} must be positive")
     return value
@@ -59,6 +59,11 @@ def cache_key_prefix() -> str:
 
 def job_lease_seconds() -> int:
     return _int_env("ROSTER_JOB_LEASE_SECONDS", 300)
+
+
+def sqs_max_receives() -> int:
+    """Receives after which a message that could not be settled is dead-lettered or deleted (ApproximateReceiveCount)."""
+    return _int_env("ROSTER_SQS_MAX_RECEIVES", 5)
 
 
 def env_or_variable(name: str, default: str | None = None) -> str | None:

@@ -9,7 +9,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from roster.errors import ServiceUnavailableError
+from roster import settings
+from roster.errors import RosterError, ServiceUnavailableError
 
 log = logging.getLogger("roster.sqs")
 
@@ -71,3 +72,43 @@ def resendable_attributes(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
         name: {key: value for key, value in attribute.items() if key in keep}
         for name, attribute in (message.get("MessageAttributes") or {}).items()
     }
+
+
+def receive_count(message: dict[str, Any]) -> int:
+    """How many times SQS delivered ``message`` (``ApproximateReceiveCount``; 1 when it was not asked for)."""
+    try:
+        return int((message.get("Attributes") or {}).get("ApproximateReceiveCount", 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def poisoned(message: dict[str, Any]) -> bool:
+    """Received ``ROSTER_SQS_MAX_RECEIVES`` times or more without being settled: give it up instead of keeping it."""
+    return receive_count(message) >= settings.sqs_max_receives()
+
+
+def give_up_poisoned(kept: Sequence[dict[str, Any]], *, what: str = "message") -> tuple[list[dict], list[dict]]:
+    """``(still kept, given up)``: of the messages about to be kept for a later delivery, those :func:`poisoned`
+    are given up (logged) so that none is redelivered forever."""
+    still, given_up = [], []
+    for message in kept:
+        (given_up if poisoned(message) else still).append(message)
+    for message in given_up:
+        log.error("%s %s was received %d times without being settled: deleted", what, message.get("MessageId"),
+                  receive_count(message))  # fmt: skip
+    return still, given_up
+
+
+def dead_letter(client, queue_url: str | None, message: dict[str, Any], reason: str, *, what: str = "message") -> bool:
+    """Send a copy of ``message`` (body, attributes, ``roster_error``) to the dead-letter ``queue_url``; whether it
+    went. Never raises: a dead-letter queue that fails must not hold back deleting the messages already handled."""
+    if not queue_url:
+        return False
+    entry = {"MessageBody": message.get("Body", ""), "MessageAttributes": {**resendable_attributes(message),
+             "roster_error": {"DataType": "String", "StringValue": reason[:1000]}}}  # fmt: skip
+    try:
+        send_batches(client, queue_url, [entry], what=f"dead-lettered {what}")
+    except RosterError as exc:
+        log.error("%s %s could not be dead-lettered: %s", what, message.get("MessageId"), exc)
+        return False
+    return True

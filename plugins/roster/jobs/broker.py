@@ -18,7 +18,7 @@ import orjson
 from roster import settings
 from roster.connections import sqs_client
 from roster.errors import RosterError
-from roster.sqs import SQS_BATCH, delete_batches, send_batches
+from roster.sqs import SQS_BATCH, delete_batches, give_up_poisoned, send_batches
 
 log = logging.getLogger("roster.jobs.broker")
 
@@ -151,11 +151,12 @@ def still_ready(queue, ids: Iterable[int]) -> set[int]:
 def settle_messages(queue, client, queue_url: str, messages: Sequence[dict]) -> dict[str, int]:
     """Once the delivered jobs had their turn: delete each message all of whose jobs were claimed or are found
     taken or done (a duplicate delivery claims nothing), and the malformed ones (logged), ten per request. A
-    message naming a job still READY (a serial group's turn has not come, a delay) stays, to come back later."""
+    message naming a job still READY (a serial group's turn has not come, a delay) stays, to come back later,
+    unless it came ROSTER_SQS_MAX_RECEIVES times: then it is deleted and the job left to the lanes' polling."""
     decoded, malformed = decode_messages(messages)
     ready = still_ready(queue, (job_id for _, ids in decoded for job_id in ids))
-    kept = [m for m, ids in decoded if not ready.isdisjoint(ids)]
-    done = [m for m, ids in decoded if ready.isdisjoint(ids)] + malformed
+    kept, given_up = give_up_poisoned([m for m, ids in decoded if not ready.isdisjoint(ids)], what="job message")
+    done = [m for m, ids in decoded if ready.isdisjoint(ids)] + malformed + given_up
     delete_batches(client, queue_url, done, what="job message")
     log.info("%d job message(s): %d deleted (%d malformed), %d kept for later",
              len(messages), len(done), len(malformed), len(kept))  # fmt: skip
@@ -175,7 +176,8 @@ def settle_backlog(queue, client, queue_url: str, *, receives: int = SETTLE_RECE
         if time.monotonic() >= deadline:
             break
         batch = client.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=SQS_BATCH, WaitTimeSeconds=0, VisibilityTimeout=BACKLOG_VISIBILITY
+            QueueUrl=queue_url, MaxNumberOfMessages=SQS_BATCH, WaitTimeSeconds=0, VisibilityTimeout=BACKLOG_VISIBILITY,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],  # a message kept too often is given up
         ).get("Messages", [])
         totals["receives"] += 1
         batch = [m for m in batch if m.get("MessageId") not in seen]  # a kept one back again: settled already

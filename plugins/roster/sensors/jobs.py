@@ -10,6 +10,7 @@ from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException
 
 from roster import settings
+from roster.sensors.warmup import WarmupMessageSensor
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -61,3 +62,8 @@ class JobQueueSensor(BaseSensorOperator):
         if not event or event.get("status") != "success":
             raise AirflowException(f"JobQueueSensor trigger failed: {event}")
         return int(event["ready"])
+
+
+class JobMessageSensor(WarmupMessageSensor):
+    """The broker's :class:`SqsSensor`: its messages carry their receive count (and attributes), so that a message
+    whose job stays READY is given up after ``ROSTER_SQS_MAX_RECEIVES`` deliveries instead of coming back forever."""

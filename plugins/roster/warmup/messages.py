@@ -18,7 +18,7 @@ import orjson
 
 from roster import settings
 from roster.errors import RosterError
-from roster.sqs import SQS_BATCH, delete_batches, resendable_attributes, send_batches
+from roster.sqs import SQS_BATCH, dead_letter, delete_batches, poisoned, receive_count, send_batches
 from roster.warmup import symfony
 
 if TYPE_CHECKING:
@@ -99,7 +99,10 @@ def publish_usernames(
 def handle_messages(
     warmer: UserCacheWarmer, client, queue_url: str, messages: Sequence[dict[str, Any]], *, batch: int = 1000
 ) -> dict[str, Any]:
-    """Warm the users of received SQS ``messages`` (as ``receive_message`` returns them), then delete them."""
+    """Warm the users of received SQS ``messages`` (as ``receive_message`` returns them), then delete them.
+
+    When the warm fails (Redis or the database down), the messages come back after their visibility timeout, except
+    those received ``ROSTER_SQS_MAX_RECEIVES`` times: they are dead-lettered (or deleted) so none loops forever."""
     good: list[tuple[dict[str, Any], list[str]]] = []
     malformed: list[tuple[dict[str, Any], str]] = []
     # SQS delivers at least once: a message received twice is handled once, deleted with its latest receipt.
@@ -112,7 +115,13 @@ def handle_messages(
             malformed.append((message, str(exc)))
     retried = _log_redeliveries(messages)
     usernames = list(dict.fromkeys(name for _, names in good for name in names))
-    result = warmer.warm_usernames(usernames, batch=batch) if usernames else None
+    try:
+        result = warmer.warm_usernames(usernames, batch=batch) if usernames else None
+    except RosterError as exc:
+        given_up = [(message, f"not warmed after {receive_count(message)} receives: {exc}") for message, _ in good
+                    if poisoned(message)]  # fmt: skip
+        _remove(client, queue_url, given_up, [])
+        raise
     unknown = set(result.usernames_not_found) if result else set()
     done = []
     for message, names in good:
@@ -121,34 +130,41 @@ def handle_messages(
             malformed.append((message, f"unknown user(s): {', '.join(missing[:10])}"))
         else:
             done.append(message)
-    dead_letter_url = settings.env_or_variable("ROSTER_WARMUP_DEAD_LETTER_QUEUE_URL")
-    for message, reason in malformed:
-        log.error("warmup message %s is malformed and is removed: %s", message.get("MessageId"), reason)
-        if dead_letter_url:
-            send_batches(
-                client,
-                dead_letter_url,
-                [{"MessageBody": message.get("Body", ""), "MessageAttributes": {**resendable_attributes(message),
-                    "roster_error": {"DataType": "String", "StringValue": reason[:1000]}}}],
-                what="dead-lettered warmup message",
-            )  # fmt: skip
-    delete_batches(client, queue_url, [message for message, _ in malformed] + done, what="warmup message")
+    kept = _remove(client, queue_url, malformed, done)
     summary = result.to_dict() if result else {"users_warmed": 0, "users_failed": 0, "users_without_assignments": 0}
     summary.update(
         messages=len(messages),
         messages_done=len(done),
         messages_malformed=len(malformed),
         messages_redelivered=retried,
+        messages_kept=kept,
         malformed=[{"message_id": m.get("MessageId"), "reason": reason} for m, reason in malformed],
     )
     return summary
+
+
+def _remove(client, queue_url: str, malformed: Sequence[tuple[dict[str, Any], str]], done: Sequence[dict]) -> int:
+    """Dead-letter the ``malformed`` messages (when ROSTER_WARMUP_DEAD_LETTER_QUEUE_URL is set), then delete them
+    and the ``done`` ones; return how many stay. A malformed message the dead-letter queue refused stays, to be
+    tried again on its next receive, unless it was received ROSTER_SQS_MAX_RECEIVES times: then it is deleted."""
+    dead_letter_url = settings.env_or_variable("ROSTER_WARMUP_DEAD_LETTER_QUEUE_URL")
+    removed = list(done)
+    for message, reason in malformed:
+        if dead_letter_url and not dead_letter(client, dead_letter_url, message, reason, what="warmup message"):
+            if not poisoned(message):
+                log.error("warmup message %s (%s) stays until the dead-letter queue takes it", message.get("MessageId"), reason)
+                continue
+        log.error("warmup message %s is removed after %d receive(s): %s", message.get("MessageId"), receive_count(message), reason)
+        removed.append(message)
+    delete_batches(client, queue_url, removed, what="warmup message")
+    return len(malformed) + len(done) - len(removed)
 
 
 def _log_redeliveries(messages: Sequence[dict[str, Any]]) -> int:
     """Log the messages SQS or the application's worker delivered before; return how many."""
     redelivered = 0
     for message in messages:
-        receives = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", 1))
+        receives = receive_count(message)
         try:
             retries = symfony.retry_count(symfony.headers(message))
         except symfony.EnvelopeError:
