@@ -95,6 +95,8 @@ def cmd_warm(args: argparse.Namespace) -> int:
         seconds=round(seconds, 3),
         users_per_second=round(summary["users_warmed"] / seconds, 1) if seconds else 0.0,
         errors=[error for result in results for error in result.errors][:10],
+        # Keys written before a Redis restart are gone: these shards should be warmed again.
+        redis_reconnected_shards=[result.remainder for result in results if result.redis_reconnected],
     )
     print_json(summary)
     return 1 if summary["users_failed"] else 0

@@ -201,6 +201,8 @@ class UserCacheWarmupSummaryOperator(BaseOperator):
             seconds=round(seconds, 3),
             users_per_second=round(summary["users_warmed"] / seconds, 1) if seconds else 0.0,
             errors=[error for result in results for error in result.get("errors", [])][:10],
+            # Keys written before a Redis restart are gone: these shards should be warmed again.
+            redis_reconnected_shards=[result["remainder"] for result in results if result.get("redis_reconnected")],
         )
         self.log.info(
             "warmed %d users (%d without assignments, %d failed) in %d/%d shards, %.0f users/s",

@@ -53,6 +53,7 @@ class ShardResult:
     errors: list[str] = field(default_factory=list)
     line_items_warmed: int = 0
     usernames_not_found: list[str] = field(default_factory=list)
+    redis_reconnected: bool = False  # keys written before a Redis restart are gone: the summary says so
     seconds: float = 0.0
     started_at: float = field(default_factory=time.time)  # epoch seconds: lets a summary measure wall time
 
@@ -229,6 +230,10 @@ class UserCacheWarmer:
             ((line_item_key(self.prefix, li_id), orjson.dumps(doc)) for li_id, doc in line_items.items()),
             self.line_item_ttl,
         )
+        if self.writer.reconnected():
+            result.redis_reconnected = True
+            log.warning("shard %d/%d: the cache Redis connection was re-made during the warm: if Redis restarted, keys "
+                        "written before are gone; warm again", remainder, options.modulo)  # fmt: skip
         result.seconds = time.monotonic() - started
         return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,7 @@ return #KEYS
 """
 # Keys per round trip: bounds how long one call holds Redis (about a millisecond per thousand keys).
 CHUNK_KEYS = 1000
+MARKER_TTL = 86400  # a marker left by a crashed warm goes away by itself
 
 
 class CacheWriter:
@@ -53,11 +55,15 @@ class CacheWriter:
         self.conn_id = conn_id
         self._set_chunk = self._set_in_pipeline if isinstance(client, RedisCluster) else self._set_by_script
         self._set_with_ttl = None if isinstance(client, RedisCluster) else client.register_script(_SET_WITH_TTL)
+        self._marker: str | None = None
 
     def write(self, documents: Iterable[tuple[str, bytes]], ttl: int) -> int:
         """Set every ``(key, value)`` with ``ttl`` seconds; return how many were set."""
         chunk: list[tuple[str, bytes]] = []
         count = 0
+        if self._marker is None:  # before the first key: its disappearance tells of a restart (see reconnected)
+            self._marker = f"roster.warm-marker.{uuid.uuid4().hex}"
+            self._call([(self._marker, b"1")], MARKER_TTL)
         for document in documents:
             chunk.append(document)
             if len(chunk) == CHUNK_KEYS:
@@ -72,6 +78,18 @@ class CacheWriter:
             self.client.ping()
         except (redis.RedisError, RedisClusterException) as exc:
             raise redis_unavailable(self.client, self.conn_id, exc) from exc
+
+    def reconnected(self) -> bool:
+        """Whether Redis was restarted (or flushed) since the first :meth:`write`: redis-py re-makes the connection
+        silently, and keys written before are gone. The marker key is removed: the next write starts afresh."""
+        if self._marker is None:
+            return False
+        try:
+            return not self.client.delete(self._marker)
+        except (redis.RedisError, RedisClusterException) as exc:
+            raise redis_unavailable(self.client, self.conn_id, exc) from exc
+        finally:
+            self._marker = None
 
     def _call(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
         try:
