@@ -104,7 +104,10 @@ def parameters(func: Callable[..., Any], name: str, values: dict[str, Any] | Non
 
 @functools.cache
 def _signature(func: Callable[..., Any]) -> inspect.Signature:
-    return inspect.signature(func)
+    """The callback's signature without annotations: ``record(key, sleep=0.0)`` reads well in an error."""
+    signature = inspect.signature(func)
+    bare = [parameter.replace(annotation=inspect.Parameter.empty) for parameter in signature.parameters.values()]
+    return signature.replace(parameters=bare, return_annotation=inspect.Signature.empty)
 
 
 def _non_finite(value: Any, path: str = "") -> str | None:
