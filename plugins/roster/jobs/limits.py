@@ -23,6 +23,7 @@ TEXT_COLUMNS = 191  # queue, callback_name, serial_group, identifier: VARCHAR(19
 UNIQUE_KEY_COLUMN = 255  # unique_key = queue + 1 + identifier
 MAX_DELAY_SECONDS = 10 * 366 * 86400  # ten years: later than that is a mistake, and DATETIME ends in 9999
 DEFAULT_MAX_PARAMETERS_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 31  # the document's object counts as one level; MariaDB's JSON_VALID refuses deeper
 
 
 def text(field: str, value: str | None, *, max_chars: int = TEXT_COLUMNS, required: bool = False) -> str | None:
@@ -88,14 +89,14 @@ def max_parameters_bytes() -> int:
 
 
 def parameters(func: Callable[..., Any], name: str, values: dict[str, Any] | None, document: str) -> None:
-    """The parameters fit the callback's signature, hold no NaN or infinity, and their JSON ``document`` is not
-    over the size limit."""
+    """The parameters fit the callback's signature, hold no NaN or infinity, are not nested too deep, and their
+    JSON ``document`` is not over the size limit."""
     size, limit = len(document.encode("utf-8")), max_parameters_bytes()
     if size > limit:
         raise JobParametersError(f"parameters of {name!r} are {size} bytes of JSON; at most {limit} (ROSTER_JOB_MAX_PARAMETERS_BYTES)")
-    bad = _non_finite(values or {})
-    if bad:
-        raise JobParametersError(f"parameter {bad} of {name!r} is not a finite number (JSON has no NaN or Infinity)")
+    problem = _unstorable(values or {})
+    if problem:
+        raise JobParametersError(f"{problem}, in the parameters of {name!r}")
     try:
         _signature(func).bind(**(values or {}))
     except TypeError as exc:
@@ -110,13 +111,18 @@ def _signature(func: Callable[..., Any]) -> inspect.Signature:
     return signature.replace(parameters=bare, return_annotation=inspect.Signature.empty)
 
 
-def _non_finite(value: Any, path: str = "") -> str | None:
-    """The path (``a.b[2]``) of the first NaN or infinity in a parameter document, else ``None``."""
+def _unstorable(value: Any, path: str = "", depth: int = 1) -> str | None:
+    """What in a parameter document JSON or MariaDB cannot hold (a NaN or infinity, nesting deeper than
+    :data:`MAX_JSON_DEPTH`), with its path (``a.b[2]``); ``None`` when all is well."""
     if isinstance(value, float) and not math.isfinite(value):
-        return path or "(top)"
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        return f"parameter {path or '(top)'} is not a finite number (JSON has no NaN or Infinity)"
+    if not isinstance(value, (dict, list)):
+        return None
+    if depth > MAX_JSON_DEPTH:
+        return f"parameter {path} is nested deeper than {MAX_JSON_DEPTH} levels (MariaDB's JSON limit)"
+    items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
-        found = _non_finite(item, f"{path}.{key}".lstrip(".") if isinstance(key, str) else f"{path}[{key}]")
+        found = _unstorable(item, f"{path}.{key}".lstrip(".") if isinstance(key, str) else f"{path}[{key}]", depth + 1)
         if found:
             return found
     return None
