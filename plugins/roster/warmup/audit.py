@@ -44,6 +44,9 @@ class _KeepingWriter:
     def ping(self) -> None:
         pass
 
+    def reconnected(self) -> bool:
+        return False  # nothing went to Redis
+
 
 def sample_usernames(engine: Engine, size: int, *, rng: random.Random | None = None) -> list[str]:
     """Up to ``size`` usernames from a random point of the users table."""
