@@ -61,6 +61,11 @@ def job_lease_seconds() -> int:
     return _int_env("ROSTER_JOB_LEASE_SECONDS", 300)
 
 
+def job_max_attempts() -> int:
+    """Attempts after which a job that keeps failing (or whose consumer keeps dying) is PERMANENTLY_FAILED."""
+    return _int_env("ROSTER_JOB_MAX_ATTEMPTS", 10)
+
+
 def sqs_max_receives() -> int:
     """Receives after which a message that could not be settled is dead-lettered or deleted (ApproximateReceiveCount)."""
     return _int_env("ROSTER_SQS_MAX_RECEIVES", 5)

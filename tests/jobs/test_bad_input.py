@@ -169,3 +169,23 @@ def test_nothing_refused_reached_the_table(maria):
         JobQueue(maria).publish("noop", {"x": math.nan})
     with maria.connect() as conn:
         assert conn.execute(text("SHOW TABLES LIKE 'background_job'")).fetchall() == []
+
+
+def test_temporary_failures_stop_after_max_attempts_and_show_in_failed(maria, monkeypatch):
+    """A callback that keeps raising (a TypeError from a changed signature, a remote API down) is retried
+    ROSTER_JOB_MAX_ATTEMPTS times, then PERMANENTLY_FAILED and listed by ``failed()``."""
+    from roster.jobs import JobQueue, State
+
+    monkeypatch.setenv("ROSTER_JOB_MAX_ATTEMPTS", "2")
+    queue = JobQueue(maria)
+    job_id = queue.publish("fail_temporarily")
+    for attempt in (1, 2):
+        with maria.begin() as conn:  # the retry is due now rather than after its backoff
+            conn.execute(text("UPDATE background_job SET available_at = '2000-01-01' WHERE id = :id"), {"id": job_id})
+        JobQueue(maria).process(time_limit=30)  # a new consumer promotes due retries at once
+        assert row(maria, job_id)["number_of_attempts"] == attempt
+
+    assert states(maria) == {job_id: State.PERMANENTLY_FAILED}
+    failed = queue.failed()
+    assert [(item["id"], item["number_of_attempts"]) for item in failed] == [(job_id, 2)]
+    assert "ConnectionError: remote API down" in failed[0]["error_message"]

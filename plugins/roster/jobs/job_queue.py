@@ -132,7 +132,8 @@ class JobQueue:
     :param broker: optional; ids of published jobs are sent to it after their transaction commits
     :param lease_seconds: how long a claimed job may go without a lease renewal before it can be rescued
     :param notify_on_attempts: after this many failed attempts a failure is reported loudly (error log, on_notify)
-    :param max_attempts: a job rescued after this many attempts is failed for good instead of retried
+    :param max_attempts: a job that failed (or was rescued) after this many attempts is failed for good instead of
+        retried (default ``ROSTER_JOB_MAX_ATTEMPTS``, 10)
     """
 
     def __init__(
@@ -143,7 +144,7 @@ class JobQueue:
         broker: Broker | None = None,
         lease_seconds: int | None = None,
         notify_on_attempts: int = 5,
-        max_attempts: int = 10,
+        max_attempts: int | None = None,
         waiting_seconds: float = 1.0,
         on_before_process: Callable[[Job], None] | None = None,
         on_after_process: Callable[[Job, Any], None] | None = None,
@@ -155,7 +156,7 @@ class JobQueue:
         self.broker = broker
         self.lease_seconds = lease_seconds or settings.job_lease_seconds()
         self.notify_on_attempts = notify_on_attempts
-        self.max_attempts = max_attempts
+        self.max_attempts = max_attempts or settings.job_max_attempts()
         self.waiting_seconds = waiting_seconds
         self.on_before_process = on_before_process
         self.on_after_process = on_after_process
@@ -649,7 +650,9 @@ class JobQueue:
         now = utcnow()
         message = f"{type(error).__name__}: {error}"[:65000]
         uncount = 0
-        if isinstance(error, PermanentError):
+        if isinstance(error, PermanentError) or (
+            not isinstance(error, WaitingError) and job.number_of_attempts >= self.max_attempts
+        ):  # a temporary failure that used ROSTER_JOB_MAX_ATTEMPTS is failed for good too, shown by `failed show`
             state, available_at = State.PERMANENTLY_FAILED, now
             summary.permanently_failed += 1
         elif isinstance(error, WaitingError):
