@@ -64,3 +64,17 @@ def die() -> None:
 @job("urgent", priority=1)
 def urgent(key: str) -> str:
     return record(key)
+
+
+@job("cancel_myself", priority=50)
+def cancel_myself(key: str, then: str = "return") -> str:
+    """Asks for its own cancel while it runs, records what current_job() sees, then returns or fails."""
+    from roster.jobs import JobQueue, current_job
+
+    running = current_job()
+    before = running.cancel_requested
+    JobQueue(running.store.engine).cancel([running.id])
+    _record(f"{key}:{int(before)}{int(running.cancel_requested)}", time.time(), time.time())
+    if then == "fail":
+        raise ConnectionError("stopped early: cancelled")
+    return key

@@ -1,5 +1,5 @@
 """``roster jobs ...``: publish, process, stats, update-schema, clear-finished, failed show|retry|remove,
-stop-consumers. Wired into the main CLI by :func:`add_jobs_subcommands`."""
+stop-consumers, cancel. Wired into the main CLI by :func:`add_jobs_subcommands`."""
 
 from __future__ import annotations
 
@@ -102,6 +102,14 @@ def cmd_stop_consumers(args) -> int:
     return 0
 
 
+def cmd_cancel(args) -> int:
+    if bool(args.ids) == (args.identifier is not None):
+        raise InvalidOptionError("give job ids (1,2,3) or --identifier, not both")
+    ids = _ids(args.ids, False) if args.ids else ()
+    _print(_queue(args).cancel(ids, identifier=args.identifier))
+    return 0
+
+
 def add_jobs_subcommands(commands) -> None:
     jobs = commands.add_parser("jobs", help="the background job queue")
     jobs.add_argument("--queue", default="default", help="queue name (default: default)")
@@ -147,3 +155,8 @@ def add_jobs_subcommands(commands) -> None:
     sub.add_parser("stop-consumers", help="ask running consumers to stop after their current job").set_defaults(
         handler=cmd_stop_consumers
     )
+
+    cancel = sub.add_parser("cancel", help="cancel jobs: not running ones at once, running ones are flagged")
+    cancel.add_argument("ids", nargs="*", help="job ids (comma or space separated)")
+    cancel.add_argument("--identifier", help="every job of the queue with this identifier")
+    cancel.set_defaults(handler=cmd_cancel)
