@@ -157,6 +157,15 @@ def test_failed_jobs_dag_retries_and_removes_exactly_the_ids_given(dagbag, maria
     }  # fmt: skip
 
 
+def test_cancel_jobs_dag(dagbag, maria):
+    queue = JobQueue(maria)
+    ids = [queue.publish("noop") for _ in range(3)]
+    refused = dagbag.dags["roster_cancel_jobs"].test(run_conf={"ids": None, "identifier": None})
+    assert refused.state == "failed"  # neither ids nor identifier
+    assert dagbag.dags["roster_cancel_jobs"].test(run_conf={"ids": ids[:2]}).state == "success"
+    assert states(maria) == {ids[0]: State.CANCELLED, ids[1]: State.CANCELLED, ids[2]: State.READY}
+
+
 def test_warm_users_jobs_run_in_the_lanes_like_any_job(dagbag, maria, warmup_data, redis_client):
     """The built-in callback warm_users: a cache warmup enqueued as a job and run by roster_job_queue."""
     from tests.warmup.test_shard import cached_users

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
+import orjson
 import pytest
 from sqlalchemy import text
 
@@ -136,3 +137,19 @@ def test_cancel_racing_four_consumers_never_lets_a_cancelled_job_start(maria):
             assert claimed_at.replace(tzinfo=timezone.utc).timestamp() < committed_at[job_id] + 1e-3, job_id
     assert len(started) == len(runs(maria)) == 1000 - len(cancelled)  # everything else ran, once
     assert set(final.values()) <= {State.FINISHED, State.CANCELLED}
+
+
+def test_cli_cancel_by_ids_and_identifier_and_its_one_line_errors(maria):
+    from tests.test_cli import run
+
+    queue = JobQueue(maria)
+    first, second = queue.publish("noop"), queue.publish("noop", identifier="inv-9")
+    result = run("jobs", "cancel", str(first))
+    assert result.returncode == 0, result.stderr
+    assert orjson.loads(result.stdout) == {"cancelled": 1, "cancel_requested": 0}
+    assert orjson.loads(run("jobs", "cancel", "--identifier", "inv-9").stdout)["cancelled"] == 1
+    assert states(maria) == {first: State.CANCELLED, second: State.CANCELLED}
+    for args in (("jobs", "cancel"), ("jobs", "cancel", "1", "--identifier", "x"), ("jobs", "cancel", "x1")):
+        result = run(*args)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result
+
