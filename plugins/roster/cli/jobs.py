@@ -155,7 +155,10 @@ def add_jobs_subcommands(commands) -> None:
     sub.add_parser("stop-consumers", help="ask running consumers to stop after their current job").set_defaults(
         handler=cmd_stop_consumers
     )
+    _add_cancel(sub)
 
+
+def _add_cancel(sub) -> None:
     cancel = sub.add_parser("cancel", help="cancel jobs: not running ones at once, running ones are flagged")
     cancel.add_argument("ids", nargs="*", help="job ids (comma or space separated)")
     cancel.add_argument("--identifier", help="every job of the queue with this identifier")

@@ -1,8 +1,8 @@
 """Claiming: ``claim`` -> ``select_candidates`` -> ``lock_candidates`` -> ``mark_claimed``, in one transaction.
 
 Candidates are read without locks, several batches deep; the first of them nobody else holds are locked
-(``FOR UPDATE SKIP LOCKED``, which re-checks READY) and marked PROCESSING with a lease. SQLite serialises writers,
-so there one statement does it all.
+(``FOR UPDATE SKIP LOCKED``, which re-checks READY) and marked PROCESSING with a lease. SQLite has no row locks and
+serialises writers: there the mark itself takes the candidates still READY.
 """
 
 from __future__ import annotations
@@ -47,19 +47,20 @@ class ClaimRequest:
 def claim(tx: Tx, request: ClaimRequest) -> list[Job]:
     """Claim up to ``request.batch`` READY jobs: most urgent first, then oldest."""
     params = request.params()
-    if tx.dialect == "sqlite":
-        rows = tx.rows("claim_in_one", **params)
-    else:
-        rows = []
-        for _ in range(CLAIM_TRIES):
-            candidates = select_candidates(tx, params)
-            if not candidates:
-                break
+    rows: list[tuple] = []
+    for _ in range(CLAIM_TRIES):
+        candidates = select_candidates(tx, params)
+        if not candidates:
+            break
+        if tx.dialect == "sqlite":  # no row locks: claim the first candidates still READY
+            rows = mark_claimed(tx, candidates[: request.batch], params)
+        else:
             rows = lock_candidates(tx, candidates, request.batch)
             if rows:
                 mark_claimed(tx, [row[0] for row in rows], params)
-                break
-            # Every candidate was being claimed by other consumers: look again, they are not empty.
+        if rows:
+            break
+        # Every candidate was being claimed by other consumers: look again, they are not empty.
     return sorted((Job.from_row(row) for row in rows), key=lambda job: (job.priority, job.id))
 
 
@@ -71,6 +72,7 @@ def lock_candidates(tx: Tx, candidates: list[int], batch: int) -> list[tuple]:
     return tx.rows("claim_lock", ids=candidates, batch=int(batch))
 
 
-def mark_claimed(tx: Tx, ids: list[int], params: dict[str, Any]) -> None:
+def mark_claimed(tx: Tx, ids: list[int], params: dict[str, Any]) -> list[tuple]:
+    """Mark ``ids`` PROCESSING; on SQLite, the claimed rows (RETURNING)."""
     names = ("locked_until", "now", "pid", "hostname", "worker", "by_broker")
-    tx.run("claim_mark", ids=ids, **{name: params[name] for name in names})
+    return tx.rows("claim_mark", ids=ids, **{name: params[name] for name in names})

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from roster import settings
 from roster.errors import InvalidOptionError
-from roster.operators.jobs import job_queue
+from roster.operators.jobs import _JobMaintenanceOperator, job_queue
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class CancelJobsOperator(BaseOperator):
+class CancelJobsOperator(_JobMaintenanceOperator):
     """Jobs not running become CANCELLED at once; running ones are flagged (see ``JobQueue.cancel``)."""
-
-    template_fields: Sequence[str] = ("queue_name", "db_conn_id")
-
-    def __init__(self, *, queue_name: str = "default", db_conn_id: str = settings.DB_CONN_ID, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.queue_name = queue_name
-        self.db_conn_id = db_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         params = context["params"]
