@@ -84,11 +84,10 @@ def test_flagged_jobs_released_or_rescued_end_cancelled(queue, engine):
     from roster.jobs.consumer import Consumer, Limits
 
     consumer = Consumer(queue, priorities=None, limits=Limits())
-    consumer.raw = queue.store.connect()
     try:
         consumer._release([type("J", (), {"id": released})()])
     finally:
-        consumer.raw.close()
+        consumer.db.close()
     assert states(engine) == {released: State.CANCELLED, rescued: State.CANCELLED}
 
 

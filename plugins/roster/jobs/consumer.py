@@ -7,7 +7,6 @@ for both) or at the latest FLUSH_SECONDS after the first of them; any other outc
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 import threading
@@ -21,6 +20,7 @@ import orjson
 import psutil
 
 from roster.jobs.claim import ClaimRequest, claim
+from roster.jobs.connection import HeldConnection
 from roster.jobs.lanes import parse_priorities
 from roster.jobs.model import Job, backoff
 from roster.jobs.outcomes import Failed, Finished, ProcessSummary
@@ -78,21 +78,20 @@ class Consumer:
         self.control_read_at, self.stop_consumers_at = float("-inf"), None
         self.process = psutil.Process()
         self.lease = queue.lease_keeper()
-        self.raw = None
+        deadline = self.started + limits.time_limit if limits.time_limit is not None else None
+        self.db = HeldConnection(self.store, deadline)
 
     def run(self, handle_signals: bool = False) -> ProcessSummary:
         previous = None
         if handle_signals and threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         self.lease.start()
-        self.raw = self.store.connect()
         try:
             self._loop()
             self._flush()
         finally:
             self.lease.stop()
-            with contextlib.suppress(Exception):
-                self.raw.close()
+            self.db.close()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
         self.summary.seconds = time.monotonic() - self.started
@@ -147,8 +146,7 @@ class Consumer:
         # Checked between jobs: one primary-key read, cached for a second so no-op jobs stay cheap.
         if time.monotonic() - self.control_read_at >= CONTROL_EVERY_SECONDS:
             self.control_read_at = time.monotonic()
-            with self.store.transaction(self.raw) as tx:
-                found = tx.rows("control_get", name="stop_consumers")
+            found = self.db.run(lambda tx: tx.rows("control_get", name="stop_consumers"))
             value = found[0][0] if found else None
             self.stop_consumers_at = datetime.fromisoformat(value) if isinstance(value, str) else value
         return self.stop_consumers_at
@@ -158,12 +156,15 @@ class Consumer:
         request = ClaimRequest(self.queue.queue, self.low, self.high, self.size, self.queue.lease_seconds,
                                self.worker, self.pending_ids)  # fmt: skip
         finished, self.finished = self.finished, []
-        with self.store.transaction(self.raw) as tx:
+
+        def work(tx: Tx) -> tuple[int, list[Job]]:
             recorded = self._write_finished(tx, finished)
             if time.monotonic() - self.promoted_at >= PROMOTE_EVERY_SECONDS:
                 tx.run("promote_due", now=ts(utcnow()), queue=self.queue.queue)
                 self.promoted_at = time.monotonic()
-            jobs = claim(tx, request)
+            return recorded, claim(tx, request)
+
+        recorded, jobs = self.db.run(work)
         self._count_recorded(finished, recorded)
         if self.pending_ids is not None:
             claimed = {job.id for job in jobs}
@@ -198,9 +199,7 @@ class Consumer:
     def _flush(self) -> None:
         finished, self.finished = self.finished, []
         if finished:
-            with self.store.transaction(self.raw) as tx:
-                recorded = self._write_finished(tx, finished)
-            self._count_recorded(finished, recorded)
+            self._count_recorded(finished, self.db.run(lambda tx: self._write_finished(tx, finished)))
 
     def _write_finished(self, tx: Tx, finished: list[Finished]) -> int:
         """Mark the batch's finished jobs FINISHED in one statement; how many were still ours."""
@@ -227,9 +226,9 @@ class Consumer:
                 self.queue.on_error(job, failed.error)
             except Exception:
                 log.exception("on_error hook failed for job %d", job.id)
-        with self.store.transaction(self.raw) as tx:
-            written = tx.run("fail", state=int(state), error=failed.message, available_at=ts(available_at),
-                             ms=failed.ms, memory=failed.memory, uncount=uncount, now=ts(now), id=job.id)  # fmt: skip
+        params = {"state": int(state), "error": failed.message, "available_at": ts(available_at), "ms": failed.ms,
+                  "memory": failed.memory, "uncount": uncount, "now": ts(now), "id": job.id}  # fmt: skip
+        written = self.db.run(lambda tx: tx.run("fail", **params))
         self.summary.lost += written != 1
         self.lease.release([job.id])
         if state is not State.WAITING:
@@ -248,6 +247,5 @@ class Consumer:
     def _release(self, jobs: Sequence[Job]) -> None:
         """Hand back jobs claimed but not started (a graceful stop)."""
         ids = [job.id for job in jobs]
-        with self.store.transaction(self.raw) as tx:
-            self.summary.released += tx.run("release", ids=ids, now=ts(utcnow()))
+        self.summary.released += self.db.run(lambda tx: tx.run("release", ids=ids, now=ts(utcnow())))
         self.lease.release(ids)
