@@ -87,5 +87,5 @@ def record_file(key: str, sleep: float = 0.0) -> str:
     if sleep:
         time.sleep(sleep)
     with open(os.environ["ROSTER_TEST_RUNS_FILE"], "a", encoding="utf-8") as runs:
-        runs.write(f"{key} {os.getpid()} {started:.6f}\n")
+        runs.write(f"{key} {os.getpid()} {started:.6f} {time.time():.6f}\n")
     return key

@@ -2,7 +2,8 @@
 
 A :class:`Consumer` lives for one run and owns what the run needs: its database connection, its lease thread, its
 limits and why it stopped. FINISHED outcomes are recorded in batches, in the next claim's transaction (one commit
-for both) or at the latest FLUSH_SECONDS after the first of them; any other outcome at once.
+for both), or by its :class:`~roster.jobs.recorder.Recorder` thread when they would wait too long; any other
+outcome at once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import orjson
 import psutil
 
 from roster.jobs.claim import ClaimRequest, claim
@@ -24,6 +24,7 @@ from roster.jobs.connection import HeldConnection
 from roster.jobs.lanes import parse_priorities
 from roster.jobs.model import Job, backoff
 from roster.jobs.outcomes import Failed, Finished, ProcessSummary
+from roster.jobs.recorder import Recorder, write_finished
 from roster.jobs.runner import run_job
 from roster.jobs.states import State
 from roster.jobs.store import Tx, ts, utcnow
@@ -42,7 +43,6 @@ MAX_CLAIM_BATCH = 100
 TARGET_BATCH_SECONDS = 1.0
 IDLE_POLL_SECONDS = 0.25  # how often an idle consumer (idle_wait) looks for new jobs: one indexed read each time
 PROMOTE_EVERY_SECONDS = 1.0
-FLUSH_SECONDS = 1.0  # finished jobs are recorded at the latest this long after they finish
 CONTROL_EVERY_SECONDS = 1.0  # how long the stop-consumers timestamp is cached
 
 
@@ -72,8 +72,8 @@ class Consumer:
         self.started = time.monotonic()
         self.started_at = utcnow()
         self.stop_requested: str | None = None  # "signal" or "die"
-        self.finished: list[Finished] = []
-        self.first_finished = 0.0
+        self.counting = threading.Lock()  # the recorder thread counts too
+        self.recorder = Recorder(self.store, self._count_recorded)
         self.promoted_at = float("-inf")
         self.control_read_at, self.stop_consumers_at = float("-inf"), None
         self.process = psutil.Process()
@@ -86,10 +86,13 @@ class Consumer:
         if handle_signals and threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         self.lease.start()
+        self.recorder.start()
         try:
             self._loop()
+            self.recorder.stop()
             self._flush()
         finally:
+            self.recorder.stop()
             self.lease.stop()
             self.db.close()
             if previous is not None:
@@ -155,10 +158,10 @@ class Consumer:
         """The next batch, in one transaction with the FINISHED records of the previous one."""
         request = ClaimRequest(self.queue.queue, self.low, self.high, self.size, self.queue.lease_seconds,
                                self.worker, self.pending_ids)  # fmt: skip
-        finished, self.finished = self.finished, []
+        finished = self.recorder.take()
 
         def work(tx: Tx) -> tuple[int, list[Job]]:
-            recorded = self._write_finished(tx, finished)
+            recorded = write_finished(tx, finished)
             if time.monotonic() - self.promoted_at >= PROMOTE_EVERY_SECONDS:
                 tx.run("promote_due", now=ts(utcnow()), queue=self.queue.queue)
                 self.promoted_at = time.monotonic()
@@ -191,27 +194,17 @@ class Consumer:
     def _add_finished(self, outcome: Finished) -> None:
         self.summary.finished += outcome.metadata is None
         self.summary.skipped += outcome.metadata is not None
-        self.finished.append(outcome)
-        self.first_finished = self.first_finished or time.monotonic()
-        if time.monotonic() - self.first_finished >= FLUSH_SECONDS:
-            self._flush()  # long jobs: record what finished now rather than after the whole batch
+        self.recorder.add(outcome)
 
     def _flush(self) -> None:
-        finished, self.finished = self.finished, []
+        finished = self.recorder.take()
         if finished:
-            self._count_recorded(finished, self.db.run(lambda tx: self._write_finished(tx, finished)))
-
-    def _write_finished(self, tx: Tx, finished: list[Finished]) -> int:
-        """Mark the batch's finished jobs FINISHED in one statement; how many were still ours."""
-        self.first_finished = 0.0
-        if not finished:
-            return 0
-        rows = orjson.dumps([outcome.row() for outcome in finished]).decode()
-        return tx.run("finish", rows=rows, now=ts(utcnow()))
+            self._count_recorded(finished, self.db.run(lambda tx: write_finished(tx, finished)))
 
     def _count_recorded(self, finished: list[Finished], recorded: int) -> None:
         if len(finished) != recorded:
-            self.summary.lost += len(finished) - recorded
+            with self.counting:
+                self.summary.lost += len(finished) - recorded
             log.warning("%d finished job(s) had been rescued meanwhile; they may run again", len(finished) - recorded)
         self.lease.release(outcome.job_id for outcome in finished)
 
@@ -229,7 +222,8 @@ class Consumer:
         params = {"state": int(state), "error": failed.message, "available_at": ts(available_at), "ms": failed.ms,
                   "memory": failed.memory, "uncount": uncount, "now": ts(now), "id": job.id}  # fmt: skip
         written = self.db.run(lambda tx: tx.run("fail", **params))
-        self.summary.lost += written != 1
+        with self.counting:
+            self.summary.lost += written != 1
         self.lease.release([job.id])
         if state is not State.WAITING:
             self._report(failed, state)
