@@ -26,6 +26,7 @@ from roster.sql import inline_ints, sql_file
 from roster.warmup.documents import UserRow, line_item_document, user_document
 from roster.warmup.options import WarmupOptions
 from roster.warmup.schema import AccessPath, Schema, read_schema
+from roster.warmup.scope import unknown_usernames
 from roster.warmup.writer import CacheWriter, line_item_key, user_key
 
 if TYPE_CHECKING:
@@ -213,14 +214,14 @@ class UserCacheWarmer:
         result.seconds = time.monotonic() - started
         return result
 
-    def warm_usernames(self, usernames: Sequence[str], *, batch: int = 1000) -> ShardResult:
+    def warm_usernames(self, usernames: Sequence[str] | str, *, batch: int = 1000) -> ShardResult:
         """Warm exactly these users (the asynchronous worker's entry point); unknown ones are listed, not failed."""
-        options = WarmupOptions.from_params({"usernames": list(usernames), "batch": batch, "modulo": 1})
+        # A string is one name (or several, comma or newline separated), never a sequence of characters.
+        options = WarmupOptions.from_params({"usernames": usernames, "batch": batch, "modulo": 1})
         result = self.warm_shard(options, 0)
         if result.users_total < len(options.usernames or ()):
             with self._connect() as conn:
-                found = {name for _, name in self._users_by_username(conn, options.usernames or (), 1, 0)}
-            result.usernames_not_found = [name for name in options.usernames or () if name not in found]
+                result.usernames_not_found = unknown_usernames(conn, options.usernames or ())
         return result
 
     def shard_usernames(self, options: WarmupOptions, remainder: int) -> Iterator[list[str]]:
