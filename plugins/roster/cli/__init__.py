@@ -6,6 +6,7 @@ Errors are one line on stderr and a non-zero exit; ``-vv`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -37,17 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    # Airflow configures logging when first imported (by the connection look-up): tell it the level first.
-    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", ("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)])
-    import airflow  # noqa: F401 - configures logging on import; then its handlers are pointed at stderr
-
-    for handler in logging.getLogger().handlers:
-        # stdout carries the command's result (JSON, a job id): logs and progress go to stderr.
-        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
-            handler.setStream(sys.stderr)
-    logging.getLogger("roster").setLevel((logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)])
+    level = ("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)]
+    # Airflow is imported only by the commands that need it (a connection not in the environment, an Airflow
+    # Variable): it costs about a second. When it is, it configures logging: tell it the level first.
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", level)
+    logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("roster").setLevel(level)
     try:
-        return args.handler(args)
+        # stdout carries the command's result (JSON, a job id) through print_result; anything else written to
+        # stdout meanwhile (Airflow's log handler, once imported) goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            return args.handler(args)
     except RosterError as exc:
         if args.verbose >= 2:
             raise
