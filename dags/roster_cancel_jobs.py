@@ -14,6 +14,7 @@ from datetime import datetime
 from airflow.sdk import DAG, Param
 
 from roster.operators.job_cancel import CancelJobsOperator
+from roster.params import ID_LIST_SCHEMA
 
 with DAG(
     dag_id="roster_cancel_jobs",
@@ -22,10 +23,10 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     params={
-        "ids": Param(None, type=["null", "array"], items={"type": "integer", "minimum": 1},
-                     description="Job ids to cancel (or give identifier)"),
-        "identifier": Param(None, type=["null", "string"], minLength=1, maxLength=191,
-                            description="Cancel every job of the queue with this identifier (or give ids)"),
+        "ids": Param(None, **ID_LIST_SCHEMA, title="Job ids",
+                     description="Jobs to cancel: ids one per line or comma separated (or give Identifier)."),
+        "identifier": Param(None, type=["null", "string"], minLength=1, maxLength=191, title="Identifier",
+                            description="Cancel every job of the queue with this identifier (or give Job ids)."),
     },  # fmt: skip
     tags=["roster", "jobs", "operations"],
     doc_md=__doc__,

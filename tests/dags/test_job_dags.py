@@ -11,6 +11,7 @@ import uuid
 
 import orjson
 import pytest
+from airflow.sdk.definitions.param import ParamValidationError
 from sqlalchemy import text
 
 from roster.jobs import JobQueue, State
@@ -144,8 +145,12 @@ def test_failed_jobs_dag_retries_and_removes_exactly_the_ids_given(dagbag, maria
 
     shown = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "show"})
     assert shown.state == "success"
-    retried = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "retry", "ids": [ids[0], ids[2]]})
+    # As the form's text box sends them: one per line or comma separated.
+    retried = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "retry", "ids": f"{ids[0]},\n{ids[2]} "})
     assert retried.state == "success"
+    typo = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "retry", "id": [ids[3]], "all": True})
+    assert typo.state == "failed"  # an unknown param is refused, not ignored (which would retry all)
+    assert states(maria)[ids[3]] == State.PERMANENTLY_FAILED
     refused = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "remove", "ids": [ids[1]]})
     assert refused.state == "failed"  # no confirmation
     assert states(maria)[ids[1]] == State.PERMANENTLY_FAILED
@@ -164,6 +169,22 @@ def test_cancel_jobs_dag(dagbag, maria):
     assert refused.state == "failed"  # neither ids nor identifier
     assert dagbag.dags["roster_cancel_jobs"].test(run_conf={"ids": ids[:2]}).state == "success"
     assert states(maria) == {ids[0]: State.CANCELLED, ids[1]: State.CANCELLED, ids[2]: State.READY}
+
+
+@pytest.mark.parametrize("ids", ["", ",", "1, x", "0", []])
+def test_failed_jobs_bad_ids_are_refused_before_the_run(dagbag, ids):
+    with pytest.raises(ParamValidationError, match="ids"):
+        dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "show", "ids": ids})
+
+
+def test_every_roster_form_field_has_a_title_and_help_text(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        for name, param in dag.params.items():
+            param = dag.params.get_param(name)
+            title, description = param.schema.get("title", ""), param.description or ""
+            assert title[:1].isupper() and description.endswith("."), (dag_id, name, title, description)
+            if name in ("usernames", "line_item_slugs", "ids"):  # lists are typed as text: one per line or commas
+                assert "string" in param.schema["type"] and "one per line or comma separated" in description
 
 
 def test_warm_users_jobs_run_in_the_lanes_like_any_job(dagbag, maria, warmup_data, redis_client):

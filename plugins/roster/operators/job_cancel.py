@@ -17,9 +17,13 @@ class CancelJobsOperator(_JobMaintenanceOperator):
     """Jobs not running become CANCELLED at once; running ones are flagged (see ``JobQueue.cancel``)."""
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from roster.params import parse_ids, refuse_unknown
+
         params = context["params"]
-        ids, identifier = params.get("ids") or (), params.get("identifier") or None
+        identifier = params.get("identifier") or None
         try:
+            refuse_unknown(params, ("ids", "identifier"))
+            ids = parse_ids(params.get("ids")) or ()
             with job_queue(self.db_conn_id, self.queue_name) as queue:
                 result = queue.cancel(ids, identifier=identifier)
         except InvalidOptionError as exc:
