@@ -32,7 +32,8 @@ def _ti_states(dagrun) -> dict:
 
 def test_job_queue_dag_drains_every_lane_most_urgent_first(dagbag, maria):
     dag = dagbag.dags["roster_job_queue"]
-    assert sorted(t.task_id for t in dag.tasks) == ["consume_roster_jobs_all", "consume_roster_jobs_urgent"]
+    assert sorted(t.task_id for t in dag.tasks) == ["consume_roster_jobs_all", "consume_roster_jobs_urgent", "outcomes"]
+    assert dag.task_dict["outcomes"].upstream_task_ids == {"consume_roster_jobs_all", "consume_roster_jobs_urgent"}
     queue = JobQueue(maria)
     for key, priority in [("p50", 50), ("p3", 3), ("p20", 20), ("p1", 1), ("p99", 99), ("p5", 5)]:
         queue.publish("record", {"key": key}, priority=priority)
@@ -43,8 +44,10 @@ def test_job_queue_dag_drains_every_lane_most_urgent_first(dagbag, maria):
     assert set(states(maria).values()) == {State.FINISHED}
     assert [r[0] for r in runs(maria)] == ["p1", "p3", "p5", "p20", "p50", "p99"]
     # One mapped consumer per pool slot of each lane (include/pools.json: 1 urgent, 3 general).
-    mapped = sorted(key for key in _ti_states(dagrun))
+    mapped = sorted(key for key in _ti_states(dagrun) if key[0] != "outcomes")
     assert mapped == [("consume_roster_jobs_all", i) for i in range(3)] + [("consume_roster_jobs_urgent", 0)]
+    outcomes = dagrun.get_task_instance("outcomes").xcom_pull(task_ids="outcomes", key="outcomes")
+    assert outcomes["finished"] == 6 and outcomes["permanently_failed"] == 0
 
 
 def test_job_queue_dag_on_an_empty_table_finishes_in_seconds(dagbag, maria):
@@ -198,7 +201,10 @@ def test_warm_users_jobs_run_in_the_lanes_like_any_job(dagbag, maria, warmup_dat
 
     dagrun = dagbag.dags["roster_job_queue"].test()
 
-    assert dagrun.state == "success"
+    # The job naming nobody failed for good: the lanes stay green, the outcomes task (and so the run) turns red.
+    ti_states = _ti_states(dagrun)
+    assert dagrun.state == "failed" and ti_states.pop(("outcomes", -1)) == "failed"
+    assert set(ti_states.values()) == {"success"}, ti_states
     assert cached_users(redis_client) == {n: users[n] for n in ("zoë_ünïcødé", "user_10")}
     assert states(maria) == {warm: State.FINISHED, nobody: State.PERMANENTLY_FAILED}
     with maria.connect() as conn:
