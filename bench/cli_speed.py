@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,14 +24,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.standalone import start_moto  # noqa: E402
+
 BIN = Path(sys.executable).parent
 ROSTER = str(BIN / "roster")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def timed(command: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
@@ -47,22 +43,11 @@ def timed(command: list[str], env: dict[str, str], runs: int) -> tuple[float, fl
     return statistics.median(seconds), min(seconds)
 
 
-def moto_queue(env: dict[str, str], home: Path) -> tuple[subprocess.Popen, str, str]:
+def moto_queue(home: Path) -> tuple[subprocess.Popen, str, str]:
     """A moto SQS server on a free port: (process, connection URI, queue URL)."""
-    port = free_port()
-    log = open(home / "moto.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=log, env=env)  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
     import boto3
 
-    endpoint = f"http://127.0.0.1:{port}"
+    proc, endpoint = start_moto(home / "moto.log")
     sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
     url = sqs.create_queue(QueueName="roster-jobs-bench")["QueueUrl"]
@@ -84,7 +69,7 @@ def main() -> None:
     jobs_file = home / "jobs.jsonl"
     jobs_file.write_text("".join(json.dumps({"callback": "warm_users", "params": {"usernames": [f"user_{i}"]}}) + "\n"
                                  for i in range(args.jobs)))  # fmt: skip
-    moto, sqs_uri, queue_url = moto_queue(env, home)
+    moto, sqs_uri, queue_url = moto_queue(home)
     broker_env = {**env, "AIRFLOW_CONN_ROSTER_SQS": sqs_uri, "ROSTER_JOBS_QUEUE_URL": queue_url}
     try:
         baseline = timed([sys.executable, "-c", "import airflow"], env, args.runs)
