@@ -104,3 +104,16 @@ def test_no_masking_noise_on_a_cli_run(mariadb_engine, redis_client):
     assert result.returncode == 0, result.stderr
     assert "Skipping masking" not in result.stderr, result.stderr
     assert orjson.loads(result.stdout)["users_warmed"] == 1
+
+
+def test_cli_results_go_through_print_result():
+    # main() sends whatever is written to stdout during a command to stderr (Airflow's log handler, once imported,
+    # writes there): a bare print() of a result would vanish from stdout.
+    import re
+
+    from conftest import ROOT
+
+    for path in sorted((ROOT / "plugins" / "roster" / "cli").glob("*.py")):
+        bare = [line for line in path.read_text().splitlines()
+                if re.search(r"(?<![\w.])print\(", line) and "file=sys.stderr" not in line]  # fmt: skip
+        assert not bare, f"{path.name}: use roster.cli.common.print_result for a command's result: {bare}"
