@@ -107,7 +107,12 @@ def test_names_one_per_line_warm_exactly_those_users(api, warmup_data, redis_cli
 
     assert state == "success"
     assert cached_users(redis_client) == {n: users[n] for n in ("user_10", "zoë_ünïcødé")}
-    shard_log = api.task_log(run_id, "warm_shard", map_index=0)
+    shard_log = ""
+    for _ in range(20):  # the worker's log may reach the api-server a moment after the run ends
+        shard_log = api.task_log(run_id, "warm_shard", map_index=0)
+        if "users warmed" in shard_log:
+            break
+        time.sleep(0.5)
     assert "users warmed" in shard_log and "Skipping masking" not in shard_log
 
 
