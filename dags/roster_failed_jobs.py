@@ -13,6 +13,7 @@ from datetime import datetime
 from airflow.sdk import DAG, Param
 
 from roster.operators.jobs import FailedJobsOperator
+from roster.params import ID_LIST_SCHEMA
 
 with DAG(
     dag_id="roster_failed_jobs",
@@ -21,11 +22,16 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     params={
-        "action": Param("show", enum=["show", "retry", "remove"], description="What to do with the failed jobs"),
-        "ids": Param(None, type=["null", "array"], items={"type": "integer", "minimum": 1},
-                     description="Job ids; empty: every failed job (retry and remove also need all=true)"),
-        "all": Param(False, type="boolean", description="Retry or remove every failed job"),
-        "confirm": Param(False, type="boolean", description="Required to remove: deleting cannot be undone"),
+        "action": Param("show", enum=["show", "retry", "remove"], title="Action",
+                        description="show: list the failed jobs. retry: back to READY with a fresh attempt count. "
+                        "remove: delete them (needs Confirm)."),
+        "ids": Param(None, **ID_LIST_SCHEMA, title="Job ids",
+                     description="Only these jobs: ids one per line or comma separated. Leave empty for every failed "
+                     "job (retry and remove then also need All failed jobs)."),
+        "all": Param(False, type="boolean", title="All failed jobs",
+                     description="Retry or remove every failed job when no ids are given."),
+        "confirm": Param(False, type="boolean", title="Confirm",
+                         description="Required to remove: deleting cannot be undone."),
     },  # fmt: skip
     tags=["roster", "jobs", "operations"],
     doc_md=__doc__,

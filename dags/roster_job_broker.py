@@ -8,7 +8,9 @@ than 1,000 ids is simply drained), drains the rest of its backlog, and keeps loo
 idle for `ROSTER_BROKER_IDLE_WAIT` seconds (10), all within 50 s. Then `settle_messages` deletes the messages all
 of whose jobs were claimed or found done (a duplicate delivery claims nothing) and the malformed ones; a message
 naming a job still waiting its turn stays. It then receives whatever else waits in the queue, ten at a time, and
-settles it the same way, so a backlog is cleared in one run. One run at a time, one after the other.
+settles it the same way, so a backlog is cleared in one run. `outcomes` adds up the lanes' counts and fails,
+turning the run red, when a job failed for good (the lanes, and the jobs that went well, stay green). One run at a
+time, one after the other.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG
 
 from roster.jobs.lanes_config import lane_specs
+from roster.operators.job_outcomes import JobOutcomesOperator
 from roster.operators.jobs import BrokeredJobsOperator, SettleJobMessagesOperator
 from roster.sensors.jobs import JobMessageSensor
 from roster.settings import SQS_CONN_ID, broker_idle_wait, required_setting
@@ -62,3 +65,4 @@ with DAG(
     ]
     settle = SettleJobMessagesOperator(task_id="settle_messages", sensor_task_id=wait.task_id, queue_url=QUEUE_URL)
     wait >> lanes >> settle
+    lanes >> JobOutcomesOperator(task_id="outcomes", lane_results=[lane.output for lane in lanes])

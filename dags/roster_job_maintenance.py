@@ -38,7 +38,8 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    params={"days": Param(14, type="number", minimum=0, description="Delete jobs finished more than this many days ago")},
+    params={"days": Param(14, type="number", minimum=0, title="Days",
+                          description="Delete jobs finished more than this many days ago.")},  # fmt: skip
     tags=["roster", "jobs"],
     doc_md=__doc__,
 ):

@@ -4,7 +4,8 @@
 Every minute, drains the `background_job` table lane by lane. Each lane of `include/pools.json` (a pool with a
 `priorities` key) gets as many mapped consumer tasks as its pool has slots, each in that pool, each draining the
 lane's priority range (most urgent first) until it is empty or 50 s have passed. The pool's slots bound how many
-consumers of a lane run at once, here and in `roster_job_broker` alike.
+consumers of a lane run at once, here and in `roster_job_broker` alike. `outcomes` adds up the consumers' counts and
+fails, turning the run red, when a job failed for good (the consumers, and the jobs that went well, stay green).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG
 
 from roster.jobs.lanes_config import lane_specs
+from roster.operators.job_outcomes import JobOutcomesOperator
 from roster.operators.jobs import ProcessJobsOperator
 
 with DAG(
@@ -28,8 +30,11 @@ with DAG(
     tags=["roster", "jobs"],
     doc_md=__doc__,
 ) as dag:
-    for pool, lane in lane_specs().items():
+    consumers = [
         ProcessJobsOperator.partial(
             task_id=f"consume_{pool}", pool=pool, priorities=lane["priorities"], time_limit=50,
             map_index_template="consumer {{ task.consumer }}",
-        ).expand(consumer=list(range(lane["slots"])))  # fmt: skip
+        ).expand(consumer=list(range(lane["slots"])))
+        for pool, lane in lane_specs().items()
+    ]  # fmt: skip
+    consumers >> JobOutcomesOperator(task_id="outcomes", lane_results=[consumer.output for consumer in consumers])

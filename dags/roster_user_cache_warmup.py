@@ -4,7 +4,8 @@
 Warms `user.<username>` (and `lineItem.<id>`) documents in the cache Redis from the roster database, every
 10 minutes or on demand from the trigger form.
 
-`plan` validates the params and counts each shard's users; `warm_shard` runs once per shard
+`plan` validates the params (an unknown param name fails it: a typo never widens a run to every user), reports
+usernames that name nobody (and fails when all of them do), and counts each shard's users; `warm_shard` runs once per shard
 (`user.id % modulo == remainder`), in pool `roster_cache_warmup`; `summary` adds up the counts and fails the run
 when a shard failed. With `mode=async` the shards publish `{"usernames": [...]}` messages to
 `ROSTER_WARMUP_QUEUE_URL` instead, for `roster_user_cache_warmup_worker`.
@@ -43,5 +44,6 @@ with DAG(
         task_id="warm_shard", pool=WARMUP_POOL, map_index_template="shard {{ task.remainder }}"
     ).expand_kwargs(plan.output)
     UserCacheWarmupSummaryOperator(
-        task_id="summary", planned=plan.output, shard_results=warm.output, trigger_rule="all_done", retries=0
-    )
+        task_id="summary", planned=plan.output, shard_results=warm.output,
+        usernames_unknown=plan.output["usernames_unknown"], trigger_rule="all_done", retries=0,
+    )  # fmt: skip

@@ -24,8 +24,10 @@ PORT=${AIRFLOW_PORT:-8080}
 RUNNING_GROUP=  # the process group of the step running now (run_group): a set-up command, or airflow standalone
 MOTO_PID=
 WATCHDOG_PID=
+TRIM_GROUP=
 stop() {
   trap - EXIT INT TERM
+  if [ -n "$TRIM_GROUP" ]; then kill -- "-$TRIM_GROUP" 2>/dev/null || true; fi
   if [ -n "$RUNNING_GROUP" ]; then  # TERM, up to 20 s to end, then KILL
     kill -TERM -- "-$RUNNING_GROUP" 2>/dev/null || true
     for _ in $(seq 1 40); do kill -0 -- "-$RUNNING_GROUP" 2>/dev/null || break; sleep 0.5; done
@@ -113,4 +115,8 @@ echo "standalone: unpaused: ${unpause:-none}"
 echo "standalone: UI on http://127.0.0.1:$PORT (user admin; password in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)"
 echo "standalone: in another shell: . $HOME_DIR/env.sh; roster jobs stats"
 
+# Every hour, the job DAGs' runs older than a day leave the grid (scripts/trim_run_history.sh). Its own process
+# group: stop() ends the loop and its sleep together.
+setsid bash -c 'while sleep 3600; do scripts/trim_run_history.sh || true; done' >>"$HOME_DIR/trim.log" 2>&1 &
+TRIM_GROUP=$!
 run_group airflow standalone  # scheduler, dag-processor, triggerer, api-server: all in this group

@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -93,29 +92,15 @@ def redis_client():
 @pytest.fixture(scope="session")
 def sqs_endpoint():
     """A moto SQS server on a free loopback port; the ``roster_sqs`` connection points at it."""
-    port = free_port()
-    log = open(Path(tempfile.gettempdir()) / f"roster-moto-{port}.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError(f"moto SQS server did not start on 127.0.0.1:{port}")
-    endpoint = f"http://127.0.0.1:{port}"
+    from tests.standalone import start_moto
+
+    proc, endpoint = start_moto(Path(tempfile.mkdtemp(prefix="roster-moto-")) / "moto.log")
     os.environ["AIRFLOW_CONN_ROSTER_SQS"] = (
         f"aws://testing:testing@/?region_name=us-east-1&endpoint_url={endpoint.replace(':', '%3A').replace('/', '%2F')}"
     )
     yield endpoint
     proc.terminate()
     proc.wait(timeout=10)
-    log.close()
 
 
 @pytest.fixture

@@ -44,6 +44,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_moto(log_path: Path) -> tuple[subprocess.Popen, str]:
+    """A moto SQS server on a free loopback port, logging to ``log_path``: (process, endpoint URL)."""
+    import sys
+
+    port = free_port()
+    log = open(log_path, "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=log)  # fmt: skip
+    log.close()  # the server holds its own copy
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"moto SQS server did not start on 127.0.0.1:{port} (log: {log_path})")
+
+
 class StandaloneAirflow:
     """``scripts/standalone.sh`` with STANDALONE_HOME=``home``; ``env`` is added to a clean environment.
 

@@ -25,11 +25,13 @@ def roster(mariadb_engine, monkeypatch, capsys):
     import roster.cli as cli
 
     monkeypatch.setenv("ROSTER_JOB_MODULES", "tests.jobs.callbacks")
-    monkeypatch.setattr(cli, "_logs_to_stderr", lambda: None)  # keeps pytest's capture streams out of structlog
+    import roster.cli.common as common
+
     with mariadb_engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS background_job"))
 
     def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(common, "_RESULT", sys.stdout)  # the result stream, as captured for this test
         try:
             code = cli.main(list(args))
         except SystemExit as exc:  # argparse
@@ -71,13 +73,13 @@ REFUSED = [
     (("jobs", "clear-finished", "-1"), "argument days: -1 must not be negative"),
     (("jobs", "clear-finished", "1e12"), "days=1000000000000.0 is out of range"),
     (("jobs", "clear-finished", "two"), "argument days: 'two' is not a number"),
-    (("jobs", "failed", "retry", "²"), "job id '²' is not a job id (a whole number from 1)"),
-    (("jobs", "failed", "retry", "٣"), "job id '٣' is not a job id (a whole number from 1)"),
-    (("jobs", "failed", "retry", "1,x"), "job id 'x' is not a job id (a whole number from 1)"),
-    (("jobs", "failed", "retry", "-3"), "job id '-3' is not a job id (a whole number from 1)"),
-    (("jobs", "failed", "retry", str(2**64)), f"job id '{2**64}' is not a job id (a whole number from 1)"),
+    (("jobs", "failed", "retry", "²"), "job id '²' is not a positive whole number"),
+    (("jobs", "failed", "retry", "٣"), "job id '٣' is not a positive whole number"),
+    (("jobs", "failed", "retry", "1,x"), "job id 'x' is not a positive whole number"),
+    (("jobs", "failed", "retry", "-3"), "job id '-3' is not a positive whole number"),
+    (("jobs", "failed", "retry", str(2**64)), f"job id '{2**64}' is not a positive whole number"),
     (("jobs", "failed", "retry"), "give job ids (1,2,3) or --all"),
-    (("jobs", "failed", "remove", ","), "give job ids (1,2,3) or --all"),
+    (("jobs", "failed", "remove", ","), "param ids is empty (','): give job ids (1,2,3)"),
     (("jobs", "failed", "explode"), "argument action: invalid choice: 'explode'"),
     (("jobs", "process", "--time-limit", "nan"), "argument --time-limit: nan is not a finite number"),
     (("jobs", "process", "--time-limit", "inf"), "argument --time-limit: inf is not a finite number"),

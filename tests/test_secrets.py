@@ -48,7 +48,6 @@ def test_roster_at_debug_never_prints_the_password(secret_user_url, args):
     env.update(AIRFLOW_CONN_ROSTER_DB=secret_user_url, ROSTER_JOB_MODULES="tests.jobs.callbacks", PYTHONPATH=str(ROOT))
     done = subprocess.run([ROSTER, *args], capture_output=True, text=True, timeout=300, env=env)
 
-    assert "url: mysql://" in done.stderr  # the SQL provider's DEBUG line is there, masked
     assert _leaks(done.stdout + done.stderr) == []
     if args[1] == "jobs" and args[2] in ("stats", "failed"):
         assert done.returncode == 0, done.stderr

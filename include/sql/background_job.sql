@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS background_job (
     memory JSON NULL,
     metadata JSON NULL,
     locked_until DATETIME(6) NULL,
+    cancel_requested TINYINT(1) NOT NULL DEFAULT 0,
     updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     -- At most one row holds a unique job's key: concurrent publishers race on this index, not on a SELECT.
     UNIQUE KEY uniq_background_job_unique_key (unique_key),

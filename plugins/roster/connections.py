@@ -8,9 +8,12 @@ the CLI alike. Errors name the connection id, never its secrets.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import sys
 import weakref
-from urllib.parse import quote, quote_plus
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 import attrs
 from sqlalchemy import event
@@ -27,24 +30,91 @@ if TYPE_CHECKING:
 _CONN_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+class _ShortSecretNotice(logging.Filter):
+    """Drops Airflow's "Skipping masking for a secret as it's too short": its masker walks every extra of a
+    connection, so the short, non-secret ones of roster's (a Redis ``db`` number, say) made every task and CLI run
+    print it, naming neither the value nor the connection."""
+
+    LOGGERS = ("airflow.sdk._shared.secrets_masker.secrets_masker", "airflow._shared.secrets_masker.secrets_masker")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Skipping masking for a secret")
+
+    @classmethod
+    def install(cls) -> None:
+        for name in cls.LOGGERS:
+            logger = logging.getLogger(name)
+            if not any(isinstance(existing, cls) for existing in logger.filters):
+                logger.addFilter(cls())
+
+
+def _env_uri(conn_id: str) -> str | None:
+    """The connection's ``AIRFLOW_CONN_<ID>`` when it is a URI (not JSON) and Airflow is not loaded, else ``None``.
+
+    Once Airflow is loaded (a task, the scheduler) the hook costs nothing more, and it registers the connection's
+    secrets with Airflow's log masker: connections always go through it there.
+    """
+    if "airflow" in sys.modules:
+        return None
+    raw = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}", "").strip()
+    return raw if raw and not raw.startswith("{") else None
+
+
+def _url_from_env(conn_id: str) -> str | None:
+    """The SQLAlchemy URL the provider hook would build from an ``AIRFLOW_CONN_<ID>`` URI, without importing Airflow.
+
+    Importing Airflow costs about a second, most of a short CLI command such as ``roster jobs publish``. Only the
+    plain forms are read here: ``mysql://`` without a ``client`` extra (the hook's URL is then the URI itself) and
+    ``sqlite://`` without a query (the hook adds one slash); anything else goes through the hook.
+    ``tests/test_connections.py`` checks that both ways give the same URL.
+    """
+    uri = _env_uri(conn_id)
+    if uri is None:
+        return None
+    scheme, _, rest = uri.partition("://")
+    if scheme == "mysql" and "client=" not in rest:
+        return uri
+    if scheme == "sqlite" and "?" not in rest:
+        return "sqlite:///" + unquote(rest)
+    return None
+
+
 def engine_for(conn_id: str = DB_CONN_ID) -> Engine:
     """A SQLAlchemy engine for the Airflow connection ``conn_id`` (MySQL/MariaDB or SQLite)."""
+    url = _url_from_env(conn_id)
+    engine = _engine(url) if url is not None else _engine_through_hook(conn_id)
+    _CONN_IDS[engine] = conn_id
+    return engine
+
+
+def _engine(url: str) -> Engine:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, **_mysql_engine_kwargs("charset=" in url))
+
+
+def _mysql_engine_kwargs(has_charset: bool) -> dict:
+    # utf8mb4 so unicode usernames round-trip; the hook passes no charset unless the connection extra has one.
+    return {"connect_args": {} if has_charset else {"charset": "utf8mb4"}, "pool_pre_ping": True, "pool_recycle": 3600}
+
+
+def _engine_through_hook(conn_id: str) -> Engine:
     conn = _connection(conn_id)
     if conn.conn_type == "sqlite":
         engine = conn.get_hook().get_sqlalchemy_engine()
         event.listen(engine, "connect", _sqlite_pragmas)
-    elif conn.conn_type == "mysql":
-        # utf8mb4 so unicode usernames round-trip; the hook passes no charset unless the connection extra has one.
-        connect_args = {} if "charset" in conn.extra_dejson else {"charset": "utf8mb4"}
-        engine = _masked(conn.get_hook(), conn.password).get_sqlalchemy_engine(
-            {"connect_args": connect_args, "pool_pre_ping": True, "pool_recycle": 3600}
-        )
-    else:
-        raise ServiceUnavailableError(
-            f"connection {conn_id!r} has type {conn.conn_type!r}; roster supports 'mysql' (MySQL/MariaDB) and 'sqlite'"
-        )
-    _CONN_IDS[engine] = conn_id
-    return engine
+        return engine
+    if conn.conn_type == "mysql":
+        hook = _masked(conn.get_hook(), conn.password)
+        return hook.get_sqlalchemy_engine(_mysql_engine_kwargs("charset" in conn.extra_dejson))
+    raise ServiceUnavailableError(
+        f"connection {conn_id!r} has type {conn.conn_type!r}; roster supports 'mysql' (MySQL/MariaDB) and 'sqlite'"
+    )
 
 
 def _masked(hook, password: str | None):
@@ -82,6 +152,7 @@ class _MaskedLog:
 def _connection(conn_id: str):
     from airflow.sdk.bases.hook import BaseHook
 
+    _ShortSecretNotice.install()
     try:
         return BaseHook.get_connection(conn_id)
     except Exception as exc:
@@ -199,7 +270,31 @@ def _redis_client(conn) -> Redis | RedisCluster:
 
 
 def sqs_client(conn_id: str = SQS_CONN_ID):
-    """A boto3 SQS client for the Airflow connection ``conn_id``, through the amazon provider's hook."""
+    """A boto3 SQS client for the Airflow connection ``conn_id``, through the amazon provider's hook.
+
+    An ``AIRFLOW_CONN_<ID>`` URI holding only keys, a region and an endpoint is read without importing Airflow
+    (see :func:`_url_from_env`); roles, profiles and the rest go through the hook.
+    """
+    plain = _plain_aws_from_env(conn_id)
+    if plain is not None:
+        import boto3
+
+        return boto3.client("sqs", **plain)
     from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 
+    _ShortSecretNotice.install()
     return SqsHook(aws_conn_id=conn_id).get_conn()
+
+
+def _plain_aws_from_env(conn_id: str) -> dict | None:
+    uri = _env_uri(conn_id)
+    if uri is None or not uri.startswith("aws://"):
+        return None
+    parts = urlsplit(uri)
+    extra = dict(parse_qsl(parts.query))
+    if set(extra) - {"region_name", "endpoint_url"} or parts.hostname or parts.path not in ("", "/"):
+        return None
+    client = {"region_name": extra.get("region_name"), "endpoint_url": extra.get("endpoint_url")}
+    if parts.username:  # else boto3's own chain (environment, instance role), as the hook does
+        client.update(aws_access_key_id=unquote(parts.username), aws_secret_access_key=unquote(parts.password or ""))
+    return client

@@ -5,8 +5,6 @@ MySQL/MariaDB (``mysql://``) is the production backend; SQLite (``sqlite://``) i
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -14,11 +12,11 @@ from sqlalchemy.exc import DBAPIError
 
 from roster.connections import _CONN_IDS, _sqlite_pragmas, engine_for  # noqa: F401 - engine_for re-exported
 from roster.errors import ServiceUnavailableError
+from roster.sql import SQL_DIR, sql_file, statements  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
 
 def describe(engine: Engine) -> str:
     """``'roster_db' (mysql 127.0.0.1:3306/roster)``: names the connection, never its password."""
@@ -30,31 +28,6 @@ def describe(engine: Engine) -> str:
 
 def is_mysql(engine_or_conn: Engine | Connection) -> bool:
     return engine_or_conn.dialect.name in ("mysql", "mariadb")
-
-
-@functools.cache
-def _read_sql(name: str) -> str:
-    return (SQL_DIR / name).read_text(encoding="utf-8")
-
-
-def sql_file(name: str, dialect: str) -> str:
-    """The text of ``include/sql/<name>``, or of its SQLite variant ``<stem>.sqlite.sql`` when there is one."""
-    if dialect == "sqlite":
-        variant = name.removesuffix(".sql") + ".sqlite.sql"
-        if (SQL_DIR / variant).exists():
-            return _read_sql(variant)
-    return _read_sql(name)
-
-
-def statements(script: str) -> list[str]:
-    """Split a DDL script on ``;`` at line ends (the scripts hold no procedures or string literals with ``;``)."""
-    parts = []
-    for chunk in script.split(";\n"):
-        lines = [line for line in chunk.splitlines() if not line.strip().startswith("--")]
-        stmt = "\n".join(lines).strip().rstrip(";")
-        if stmt:
-            parts.append(stmt)
-    return parts
 
 
 def run_script(conn: Connection, name: str) -> None:

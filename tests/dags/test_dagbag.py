@@ -44,6 +44,8 @@ def test_broker_dag_runs_the_lanes_side_by_side_then_settles_the_messages(dagbag
     lanes = {"run_roster_jobs_urgent", "run_roster_jobs_all"}
     assert dag.task_dict["wait_for_job_ids"].downstream_task_ids == lanes
     assert dag.task_dict["settle_messages"].upstream_task_ids == lanes
+    assert dag.task_dict["outcomes"].upstream_task_ids == lanes
+    assert dag.task_dict["outcomes"].trigger_rule == "all_done"
     assert {dag.task_dict[t].pool for t in lanes} == {"roster_jobs_urgent", "roster_jobs_all"}
 
 

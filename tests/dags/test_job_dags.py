@@ -11,6 +11,7 @@ import uuid
 
 import orjson
 import pytest
+from airflow.sdk.definitions.param import ParamValidationError
 from sqlalchemy import text
 
 from roster.jobs import JobQueue, State
@@ -31,7 +32,8 @@ def _ti_states(dagrun) -> dict:
 
 def test_job_queue_dag_drains_every_lane_most_urgent_first(dagbag, maria):
     dag = dagbag.dags["roster_job_queue"]
-    assert sorted(t.task_id for t in dag.tasks) == ["consume_roster_jobs_all", "consume_roster_jobs_urgent"]
+    assert sorted(t.task_id for t in dag.tasks) == ["consume_roster_jobs_all", "consume_roster_jobs_urgent", "outcomes"]
+    assert dag.task_dict["outcomes"].upstream_task_ids == {"consume_roster_jobs_all", "consume_roster_jobs_urgent"}
     queue = JobQueue(maria)
     for key, priority in [("p50", 50), ("p3", 3), ("p20", 20), ("p1", 1), ("p99", 99), ("p5", 5)]:
         queue.publish("record", {"key": key}, priority=priority)
@@ -42,8 +44,10 @@ def test_job_queue_dag_drains_every_lane_most_urgent_first(dagbag, maria):
     assert set(states(maria).values()) == {State.FINISHED}
     assert [r[0] for r in runs(maria)] == ["p1", "p3", "p5", "p20", "p50", "p99"]
     # One mapped consumer per pool slot of each lane (include/pools.json: 1 urgent, 3 general).
-    mapped = sorted(key for key in _ti_states(dagrun))
+    mapped = sorted(key for key in _ti_states(dagrun) if key[0] != "outcomes")
     assert mapped == [("consume_roster_jobs_all", i) for i in range(3)] + [("consume_roster_jobs_urgent", 0)]
+    outcomes = dagrun.get_task_instance("outcomes").xcom_pull(task_ids="outcomes", key="outcomes")
+    assert outcomes["finished"] == 6 and outcomes["permanently_failed"] == 0
 
 
 def test_job_queue_dag_on_an_empty_table_finishes_in_seconds(dagbag, maria):
@@ -144,8 +148,12 @@ def test_failed_jobs_dag_retries_and_removes_exactly_the_ids_given(dagbag, maria
 
     shown = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "show"})
     assert shown.state == "success"
-    retried = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "retry", "ids": [ids[0], ids[2]]})
+    # As the form's text box sends them: one per line or comma separated.
+    retried = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "retry", "ids": f"{ids[0]},\n{ids[2]} "})
     assert retried.state == "success"
+    typo = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "retry", "id": [ids[3]], "all": True})
+    assert typo.state == "failed"  # an unknown param is refused, not ignored (which would retry all)
+    assert states(maria)[ids[3]] == State.PERMANENTLY_FAILED
     refused = dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "remove", "ids": [ids[1]]})
     assert refused.state == "failed"  # no confirmation
     assert states(maria)[ids[1]] == State.PERMANENTLY_FAILED
@@ -155,6 +163,31 @@ def test_failed_jobs_dag_retries_and_removes_exactly_the_ids_given(dagbag, maria
     assert states(maria) == {
         ids[0]: State.READY, ids[2]: State.READY, ids[3]: State.PERMANENTLY_FAILED, other: State.TEMPORARILY_FAILED,
     }  # fmt: skip
+
+
+def test_cancel_jobs_dag(dagbag, maria):
+    queue = JobQueue(maria)
+    ids = [queue.publish("noop") for _ in range(3)]
+    refused = dagbag.dags["roster_cancel_jobs"].test(run_conf={"ids": None, "identifier": None})
+    assert refused.state == "failed"  # neither ids nor identifier
+    assert dagbag.dags["roster_cancel_jobs"].test(run_conf={"ids": ids[:2]}).state == "success"
+    assert states(maria) == {ids[0]: State.CANCELLED, ids[1]: State.CANCELLED, ids[2]: State.READY}
+
+
+@pytest.mark.parametrize("ids", ["", ",", "1, x", "0", []])
+def test_failed_jobs_bad_ids_are_refused_before_the_run(dagbag, ids):
+    with pytest.raises(ParamValidationError, match="ids"):
+        dagbag.dags["roster_failed_jobs"].test(run_conf={"action": "show", "ids": ids})
+
+
+def test_every_roster_form_field_has_a_title_and_help_text(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        for name, param in dag.params.items():
+            param = dag.params.get_param(name)
+            title, description = param.schema.get("title", ""), param.description or ""
+            assert title[:1].isupper() and description.endswith("."), (dag_id, name, title, description)
+            if name in ("usernames", "line_item_slugs", "ids"):  # lists are typed as text: one per line or commas
+                assert "string" in param.schema["type"] and "one per line or comma separated" in description
 
 
 def test_warm_users_jobs_run_in_the_lanes_like_any_job(dagbag, maria, warmup_data, redis_client):
@@ -168,7 +201,10 @@ def test_warm_users_jobs_run_in_the_lanes_like_any_job(dagbag, maria, warmup_dat
 
     dagrun = dagbag.dags["roster_job_queue"].test()
 
-    assert dagrun.state == "success"
+    # The job naming nobody failed for good: the lanes stay green, the outcomes task (and so the run) turns red.
+    ti_states = _ti_states(dagrun)
+    assert dagrun.state == "failed" and ti_states.pop(("outcomes", -1)) == "failed"
+    assert set(ti_states.values()) == {"success"}, ti_states
     assert cached_users(redis_client) == {n: users[n] for n in ("zoë_ünïcødé", "user_10")}
     assert states(maria) == {warm: State.FINISHED, nobody: State.PERMANENTLY_FAILED}
     with maria.connect() as conn:

@@ -98,7 +98,10 @@ def test_the_metrics_readme_lists_arrive_at_statsd(dagbag, maria, warmup_data, r
         conn.execute(text("UPDATE background_job SET state = :s, locked_until = :t WHERE id = :id"),
                      {"s": int(State.PROCESSING), "t": past, "id": stuck})  # fmt: skip
 
-    assert dagbag.dags["roster_job_queue"].test().state == "success"
+    jobs_run = dagbag.dags["roster_job_queue"].test()
+    # fail_permanently failed for good: the consumers succeed, the outcomes task (and so the run) fails.
+    failed_tasks = {ti.task_id for ti in jobs_run.get_task_instances() if ti.state != "success"}
+    assert jobs_run.state == "failed" and failed_tasks == {"outcomes"}, failed_tasks
     assert dagbag.dags["roster_job_maintenance"].test().state == "success"
     assert dagbag.dags["roster_user_cache_warmup"].test(run_conf={"modulo": 2}).state == "success"
 

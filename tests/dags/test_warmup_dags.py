@@ -75,6 +75,62 @@ def test_scoped_run_from_the_trigger_form(dagbag, warmup_data, redis_client):
     assert cached_users(redis_client) == expected
 
 
+def test_names_one_per_line_from_the_form_text_box(dagbag, warmup_data, redis_client):
+    users, _ = warmup_data
+    dagrun = dagbag.dags["roster_user_cache_warmup"].test(run_conf={"usernames": " user_10\nzoë_ünïcødé \n\n"})
+
+    assert dagrun.state == "success"
+    assert cached_users(redis_client) == {n: users[n] for n in ("zoë_ünïcødé", "user_10")}
+    assert _xcom(dagrun, "summary")["users_warmed"] == 2
+
+
+def test_unknown_usernames_are_reported_and_the_rest_warmed(dagbag, warmup_data, redis_client):
+    users, _ = warmup_data
+    dagrun = dagbag.dags["roster_user_cache_warmup"].test(run_conf={"usernames": ["user_10", "nobody_11"]})
+
+    assert dagrun.state == "success"
+    assert cached_users(redis_client) == {"user_10": users["user_10"]}
+    summary = _xcom(dagrun, "summary")
+    assert summary["users_warmed"] == 1
+    assert summary["users_unknown"] == 1 and summary["usernames_unknown"] == ["nobody_11"]
+    assert _xcom(dagrun, "plan") and dagrun.get_task_instance("plan").xcom_pull(
+        task_ids="plan", key="usernames_unknown"
+    ) == ["nobody_11"]
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        {"usernames": ["nobody_1", "nobody_2"]},  # the whole explicit scope is unknown
+        {"unknown_param": 1},  # a typo must not warm everyone
+        {"username": ["user_10"]},  # singular: unknown, not ignored
+    ],
+)
+def test_a_scope_that_names_nobody_fails_the_plan_and_warms_nothing(dagbag, warmup_data, redis_client, conf):
+    dagrun = dagbag.dags["roster_user_cache_warmup"].test(run_conf=conf)
+
+    assert dagrun.state == "failed"
+    states = {ti.task_id: ti.state for ti in dagrun.get_task_instances()}
+    assert states["plan"] == "failed" and states["summary"] == "failed", states
+    assert redis_client.dbsize() == 0
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        {"usernames": []},
+        {"usernames": ""},
+        {"usernames": ",,,"},
+        {"usernames": " \n, "},
+        {"usernames": [""]},
+        {"line_item_slugs": []},
+    ],
+)
+def test_an_empty_scope_is_refused_before_the_run(dagbag, conf):
+    with pytest.raises(ParamValidationError, match=f"param {next(iter(conf))}"):
+        dagbag.dags["roster_user_cache_warmup"].test(run_conf=conf)
+
+
 @pytest.mark.parametrize(
     ("conf", "message"),
     [

@@ -64,3 +64,28 @@ def die() -> None:
 @job("urgent", priority=1)
 def urgent(key: str) -> str:
     return record(key)
+
+
+@job("cancel_myself", priority=50)
+def cancel_myself(key: str, then: str = "return") -> str:
+    """Asks for its own cancel while it runs, records what current_job() sees, then returns or fails."""
+    from roster.jobs import JobQueue, current_job
+
+    running = current_job()
+    before = running.cancel_requested
+    JobQueue(running.store.engine).cancel([running.id])
+    _record(f"{key}:{int(before)}{int(running.cancel_requested)}", time.time(), time.time())
+    if then == "fail":
+        raise ConnectionError("stopped early: cancelled")
+    return key
+
+
+@job("record_file", priority=50)
+def record_file(key: str, sleep: float = 0.0) -> str:
+    """Like record, into the file ROSTER_TEST_RUNS_FILE (one line per run): works while the database is down."""
+    started = time.time()
+    if sleep:
+        time.sleep(sleep)
+    with open(os.environ["ROSTER_TEST_RUNS_FILE"], "a", encoding="utf-8") as runs:
+        runs.write(f"{key} {os.getpid()} {started:.6f} {time.time():.6f}\n")
+    return key

@@ -17,6 +17,12 @@ def test_defaults_and_normalisation():
     assert WarmupOptions.from_params(options.to_params()) == options
 
 
+def test_names_split_on_commas_and_newlines_and_a_string_is_one_name():
+    assert WarmupOptions.from_params({"usernames": "user_10\r\nuser_14\n, ann"}).usernames == ("user_10", "user_14", "ann")
+    assert WarmupOptions.from_params({"usernames": "user_10"}).usernames == ("user_10",)
+    assert WarmupOptions.from_params({"usernames": ["a\nb", " c "]}).usernames == ("a", "b", "c")
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
@@ -31,7 +37,10 @@ def test_defaults_and_normalisation():
         ({"usernames": 42}, "param usernames must be a list of strings or a comma separated string"),
         ({"line_item_slugs": ["ok", 3]}, "param line_item_slugs must contain strings only"),
         ({"mode": "later"}, "param mode='later' must be one of sync, async"),
-        ({"modulus": 2}, "unknown param(s) modulus"),
+        ({"modulus": 2}, "unknown param(s) modulus (did you mean modulo?); known: usernames, line_item_slugs"),
+        ({"usernames": []}, "param usernames is empty ([]): give at least one name, or leave it out (null) for all"),
+        ({"usernames": ",,,"}, "param usernames is empty"),
+        ({"line_item_slugs": "\n \n"}, "param line_item_slugs is empty"),
     ],
 )
 def test_bad_params_are_refused_with_the_param_and_the_rule(params, message):

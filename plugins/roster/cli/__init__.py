@@ -6,6 +6,7 @@ Errors are one line on stderr and a non-zero exit; ``-vv`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -42,34 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _logs_to_stderr() -> None:
-    """stdout carries the command's result (JSON, a job id): Airflow's logs (structlog, and the stdlib handlers it
-    configures when first imported) and roster's progress go to stderr."""
-    import structlog
-
-    stdout, sys.stdout = sys.stdout, sys.stderr  # loggers made while Airflow is imported write to stderr
-    try:
-        import airflow  # noqa: F401
-    finally:
-        sys.stdout = stdout
-    factory = structlog.get_config()["logger_factory"]
-    if getattr(factory, "io", False) is None:  # Airflow's factory: None means sys.stdout, when a logger is made
-        factory.io = sys.stderr
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
-            handler.setStream(sys.stderr)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_text_arguments(parser, args)
-    # Airflow configures logging when first imported (by the connection look-up): tell it the level first.
-    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", ("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)])
-    _logs_to_stderr()
-    logging.getLogger("roster").setLevel((logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)])
+    level = ("WARNING", "INFO", "DEBUG")[min(args.verbose, 2)]
+    # Airflow is imported only by the commands that need it (a connection not in the environment, an Airflow
+    # Variable): it costs about a second. When it is, it configures logging: tell it the level first.
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", level)
+    logging.basicConfig(stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("roster").setLevel(level)
     try:
-        return args.handler(args)
+        # stdout carries the command's result (JSON, a job id) through print_result; anything else written to
+        # stdout meanwhile (Airflow's log handler, once imported) goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr):
+            return args.handler(args)
     except KeyboardInterrupt:
         print("roster: interrupted", file=sys.stderr)
         return 130

@@ -30,7 +30,17 @@ def non_negative(kind=int):
 positive = non_negative(int)
 
 
+# The command's result goes to the real stdout; main() sends everything else written to stdout to stderr.
+_RESULT = sys.stdout
+
+
+def print_result(text: object) -> None:
+    """One line (or block) of the command's result on stdout."""
+    _RESULT.write(f"{text}\n")
+    _RESULT.flush()
+
+
 def print_json(data) -> None:
-    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+    print_result(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode())
 
 

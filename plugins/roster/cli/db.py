@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from roster.cli.common import print_result
+
 
 def cmd_db_check(args: argparse.Namespace) -> int:
     from roster.connections import engine_for
@@ -12,14 +14,14 @@ def cmd_db_check(args: argparse.Namespace) -> int:
     engine = engine_for(args.db_conn_id)
     try:
         report = check(engine)
-        print("\n".join(report.lines()))
+        print_result("\n".join(report.lines()))
         if not report.ok:
             raise report.error()
         if args.apply:
             for ddl in apply(engine, report):
-                print(f"created: {ddl}")
+                print_result(f"created: {ddl}")
             if not report.missing:
-                print("nothing to create: every recommended index is present")
+                print_result("nothing to create: every recommended index is present")
     finally:
         engine.dispose()
     return 0

@@ -1,14 +1,14 @@
 """``roster jobs ...``: publish, process, stats, update-schema, clear-finished, failed show|retry|remove,
-stop-consumers. Wired into the main CLI by :func:`add_jobs_subcommands`."""
+stop-consumers, cancel. Wired into the main CLI by :func:`add_jobs_subcommands`."""
 
 from __future__ import annotations
 
-import re
-import sys
+import argparse
 
 import orjson
 
 from roster.cli.common import non_negative as _number
+from roster.cli.common import print_json, print_result
 from roster.errors import InvalidOptionError
 
 
@@ -22,23 +22,14 @@ def _queue(args):
     return JobQueue.from_conn_id(args.db_conn_id, queue=args.queue, broker=broker)
 
 
-def _print(data) -> None:
-    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
-
-
 def _ids(values: list[str], all_flag: bool) -> list[int] | None:
+    from roster.params import parse_ids
+
     if all_flag:
         return None
-    ids = []
-    for value in values:
-        for part in value.split(","):
-            if part.strip():
-                if not re.fullmatch(r"[0-9]{1,20}", part.strip()) or int(part) >= 2**64:  # id is BIGINT UNSIGNED
-                    raise InvalidOptionError(f"job id {part.strip()!r} is not a job id (a whole number from 1)")
-                ids.append(int(part))
-    if not ids:
+    if not values:
         raise InvalidOptionError("give job ids (1,2,3) or --all")
-    return ids
+    return parse_ids(" ".join(values), param="ids")
 
 
 def cmd_publish(args) -> int:
@@ -50,7 +41,7 @@ def cmd_publish(args) -> int:
         args.callback, parameters, serial_group=args.serial_group, identifier=args.identifier, unique=args.unique,
         priority=args.priority, delay=args.delay, queue=args.queue,
     )  # fmt: skip
-    print(job_id)
+    print_result(job_id)
     return 0
 
 
@@ -59,54 +50,67 @@ def cmd_process(args) -> int:
         priorities=args.priorities, limit=args.limit, time_limit=args.time_limit, memory_limit=args.memory_limit,
         batch=args.batch, worker=args.worker, handle_signals=True, idle_wait=args.idle_wait,
     )  # fmt: skip
-    _print(summary)
+    print_json(summary)
     return 0
 
 
 def cmd_stats(args) -> int:
     stats = _queue(args).stats()
     if args.json:
-        _print(stats)
+        print_json(stats)
         return 0
     for queue, states in sorted(stats["queues"].items()):
-        print(f"queue {queue}: " + ", ".join(f"{state} {count}" for state, count in sorted(states.items())))
-    print("ready per lane: " + ", ".join(f"{lane} {n}" for lane, n in stats["ready_per_lane"].items()))
-    print(f"oldest ready job: {stats['oldest_ready_age_seconds']} s")
+        print_result(f"queue {queue}: " + ", ".join(f"{state} {count}" for state, count in sorted(states.items())))
+    print_result("ready per lane: " + ", ".join(f"{lane} {n}" for lane, n in stats["ready_per_lane"].items()))
+    age = stats["oldest_ready_age_seconds"]
+    print_result("oldest ready job: " + ("none ready" if age is None else f"{age} s"))
     return 0
 
 
 def cmd_update_schema(args) -> int:
     added = _queue(args).update_schema()
-    print("schema up to date" + (f"; added {', '.join(added)}" if added else ""))
+    print_result("schema up to date" + (f"; added {', '.join(added)}" if added else ""))
     return 0
 
 
 def cmd_clear_finished(args) -> int:
-    print(_queue(args).clear_finished(args.days))
+    print_result(_queue(args).clear_finished(args.days))
     return 0
 
 
 def cmd_failed(args) -> int:
     queue = _queue(args)
     if args.action == "show":
-        _print(queue.failed(_ids(args.ids, False) if args.ids else None))
+        print_json(queue.failed(_ids(args.ids, False) if args.ids else None))
     elif args.action == "retry":
-        print(queue.retry(_ids(args.ids, args.all)))
+        print_result(queue.retry(_ids(args.ids, args.all)))
     else:
-        print(queue.remove(_ids(args.ids, args.all)))
+        print_result(queue.remove(_ids(args.ids, args.all)))
     return 0
 
 
 def cmd_stop_consumers(args) -> int:
     _queue(args).stop_consumers()
-    print("consumers running now will stop after their current job")
+    print_result("consumers running now will stop after their current job")
+    return 0
+
+
+def cmd_cancel(args) -> int:
+    if bool(args.ids) == (args.identifier is not None):
+        raise InvalidOptionError("give job ids (1,2,3) or --identifier, not both")
+    ids = _ids(args.ids, False) if args.ids else ()
+    print_json(_queue(args).cancel(ids, identifier=args.identifier))
     return 0
 
 
 def add_jobs_subcommands(commands) -> None:
     jobs = commands.add_parser("jobs", help="the background job queue")
     jobs.add_argument("--queue", default="default", help="queue name (default: default)")
-    sub = jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND")
+    # --queue is accepted after the sub-command too (roster jobs publish ... --queue Q); SUPPRESS keeps a value
+    # given before it when it is not repeated after.
+    queue_option = argparse.ArgumentParser(add_help=False)
+    queue_option.add_argument("--queue", default=argparse.SUPPRESS, help="queue name (default: default)")
+    sub = _SubParsers(jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND"), queue_option)
 
     publish = sub.add_parser("publish", help="publish a job; prints its id")
     publish.add_argument("callback")
@@ -148,3 +152,22 @@ def add_jobs_subcommands(commands) -> None:
     sub.add_parser("stop-consumers", help="ask running consumers to stop after their current job").set_defaults(
         handler=cmd_stop_consumers
     )
+    _add_cancel(sub)
+
+
+def _add_cancel(sub) -> None:
+    cancel = sub.add_parser("cancel", help="cancel jobs: not running ones at once, running ones are flagged")
+    cancel.add_argument("ids", nargs="*", help="job ids (comma or space separated)")
+    cancel.add_argument("--identifier", help="every job of the queue with this identifier")
+    cancel.set_defaults(handler=cmd_cancel)
+
+
+class _SubParsers:
+    """``add_parser`` with the shared ``--queue`` option on every sub-command."""
+
+    def __init__(self, subparsers, parent: argparse.ArgumentParser) -> None:
+        self.subparsers = subparsers
+        self.parent = parent
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        return self.subparsers.add_parser(name, parents=[self.parent], **kwargs)

@@ -57,6 +57,7 @@ def cmd_warm(args: argparse.Namespace) -> int:
     from roster.connections import engine_for, sqs_client
     from roster.warmup import UserCacheWarmer, WarmupOptions
     from roster.warmup.messages import publish_usernames, warmup_queue_url
+    from roster.warmup.scope import MAX_NAMES_SHOWN, check_usernames
 
     params = {
         "usernames": args.usernames,
@@ -68,6 +69,8 @@ def cmd_warm(args: argparse.Namespace) -> int:
     }
     options = WarmupOptions.from_params({k: v for k, v in params.items() if v is not None})
     engine = engine_for(args.db_conn_id)
+    unknown = check_usernames(engine, options.usernames)  # all unknown: an error, not an empty success
+    reported = {"users_unknown": len(unknown), "usernames_unknown": unknown[:MAX_NAMES_SHOWN]}
     if options.mode == "async":
         queue_url = warmup_queue_url()
         warmer = UserCacheWarmer(engine, None)
@@ -77,7 +80,7 @@ def cmd_warm(args: argparse.Namespace) -> int:
             sent, users = publish_usernames(client, queue_url, warmer.shard_usernames(options, remainder))
             totals["messages"] += sent
             totals["users_published"] += users
-        print_json(totals)
+        print_json({**totals, **reported})
         return 0
     plan = UserCacheWarmer(engine, None).plan(options)
     engine.dispose()
@@ -97,6 +100,7 @@ def cmd_warm(args: argparse.Namespace) -> int:
         errors=[error for result in results for error in result.errors][:10],
         # Keys written before a Redis restart are gone: these shards should be warmed again.
         redis_reconnected_shards=[result.remainder for result in results if result.redis_reconnected],
+        **reported,
     )
     print_json(summary)
     return 1 if summary["users_failed"] else 0
@@ -124,8 +128,8 @@ def add_warm_subcommands(commands) -> None:
     seed.set_defaults(handler=cmd_seed)
 
     warm = commands.add_parser("warm", help="warm the user cache now (or publish async warmup messages)")
-    warm.add_argument("-u", "--usernames", help="comma separated usernames to scope the warmup")
-    warm.add_argument("-l", "--line-item-slugs", help="comma separated line item slugs to scope the warmup")
+    warm.add_argument("-u", "--usernames", help="only these users: comma (or newline) separated usernames")
+    warm.add_argument("-l", "--line-item-slugs", help="only users assigned to these line items: comma separated slugs")
     warm.add_argument("-b", "--batch", type=positive, help="users per page (default 1000)")
     warm.add_argument("--modulo", type=positive, help="number of shards (default 4)")
     warm.add_argument("--remainder", type=positive, help="warm only this shard")

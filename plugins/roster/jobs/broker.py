@@ -136,15 +136,11 @@ def delivered_ids(messages: Sequence[dict]) -> list[int]:
 
 def still_ready(queue, ids: Iterable[int]) -> set[int]:
     """The ids whose job is still READY: a message naming one must stay (the job's turn has not come)."""
-    from roster.jobs.states import State
-
     ids = sorted(set(ids))
     ready: set[int] = set()
     for start in range(0, len(ids), CLAIM_BY_ID_MAX):
-        with queue._cursor() as cursor:
-            queue._execute(cursor, "SELECT id FROM background_job WHERE id IN :ids AND state = :ready",
-                           {"ids": ids[start : start + CLAIM_BY_ID_MAX], "ready": int(State.READY)})  # fmt: skip
-            ready.update(row[0] for row in cursor.fetchall())
+        with queue.store.transaction() as tx:
+            ready.update(row[0] for row in tx.rows("ready_of_ids", ids=ids[start : start + CLAIM_BY_ID_MAX]))
     return ready
 
 

@@ -281,9 +281,15 @@ class FailedJobsOperator(BaseOperator):
         self.db_conn_id = db_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from roster.params import parse_ids, refuse_unknown
+
         params = context["params"]
         action = params.get("action", "show")
-        ids = params.get("ids") or None
+        try:
+            refuse_unknown(params, ("action", "ids", "all", "confirm"))
+            ids = parse_ids(params.get("ids"))
+        except InvalidOptionError as exc:
+            raise AirflowFailException(str(exc)) from exc
         if action in ("retry", "remove") and ids is None and not params.get("all"):
             raise AirflowFailException(f"action {action} needs job ids in param ids, or param all=true")
         if action == "remove" and not params.get("confirm"):

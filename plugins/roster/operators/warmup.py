@@ -17,19 +17,22 @@ if TYPE_CHECKING:
 
 
 def _options(params: Any):
-    from roster.warmup import PARAMS_SCHEMA, WarmupOptions
+    from roster.warmup import WarmupOptions
 
     try:
-        return WarmupOptions.from_params({k: params[k] for k in PARAMS_SCHEMA if k in params})
+        # Every key of the run's conf: an unknown one (a typo) fails the plan instead of being ignored.
+        return WarmupOptions.from_params({k: params[k] for k in params})
     except InvalidOptionError as exc:
         # Bad input will not get better on retry: fail at once, with the message naming the param.
         raise AirflowFailException(str(exc)) from exc
 
 
 class UserCacheWarmupPlanOperator(BaseOperator):
-    """Validate the run's params and count the users of each shard.
+    """Validate the run's params, check the usernames named and count the users of each shard.
 
     Returns one ``{"remainder", "users_total", "options"}`` dict per shard: the kwargs of the mapped warm tasks.
+    The usernames that name nobody are logged and pushed as XCom ``usernames_unknown``; when all of them do, the
+    plan fails (without retry).
     """
 
     template_fields: Sequence[str] = ("db_conn_id",)
@@ -43,6 +46,7 @@ class UserCacheWarmupPlanOperator(BaseOperator):
         from roster.warmup import UserCacheWarmer
         from roster.warmup.db_check import check
         from roster.warmup.messages import warmup_queue_url
+        from roster.warmup.scope import check_usernames
 
         options = _options(context["params"])
         if options.mode == "async":
@@ -57,13 +61,15 @@ class UserCacheWarmupPlanOperator(BaseOperator):
                 self.log.info("%s", line)
             if not report.ok:
                 raise report.error()
+            unknown = check_usernames(engine, options.usernames)
             shards = UserCacheWarmer(engine, None, schema=report.schema).plan(options)
-        except (InvalidOptionError, SchemaError) as exc:  # an unknown line item slug, a missing column, ...
+        except (InvalidOptionError, SchemaError) as exc:  # only unknown users, an unknown slug, a missing column
             raise AirflowFailException(str(exc)) from exc
         finally:
             engine.dispose()
         total = sum(shard["users"] for shard in shards)
         self.log.info("%d users in %d shard(s) of modulo %d (%s mode)", total, len(shards), options.modulo, options.mode)
+        context["ti"].xcom_push(key="usernames_unknown", value=unknown)
         return [
             {"remainder": shard["remainder"], "users_total": shard["users"], "options": options.to_params()}
             for shard in shards
@@ -135,14 +141,19 @@ class UserCacheWarmupSummaryOperator(BaseOperator):
 
     :param planned: the plan task's output (one entry per shard)
     :param shard_results: the mapped warm tasks' outputs
+    :param usernames_unknown: the plan's XCom ``usernames_unknown`` (usernames that name nobody)
     """
 
-    template_fields: Sequence[str] = ("planned", "shard_results")
+    template_fields: Sequence[str] = ("planned", "shard_results", "usernames_unknown")
 
-    def __init__(self, *, planned: Any, shard_results: Any, redis_conn_id: str = settings.REDIS_CONN_ID, **kwargs) -> None:
+    def __init__(
+        self, *, planned: Any, shard_results: Any, usernames_unknown: Any = None,
+        redis_conn_id: str = settings.REDIS_CONN_ID, **kwargs,
+    ) -> None:  # fmt: skip
         super().__init__(**kwargs)
         self.planned = planned
         self.shard_results = shard_results
+        self.usernames_unknown = usernames_unknown
         self.redis_conn_id = redis_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -176,11 +187,14 @@ class UserCacheWarmupSummaryOperator(BaseOperator):
             self.log.warning("could not record the run's outcome in the cache Redis: %s", exc)
 
     def _summarise(self) -> dict[str, Any]:
+        from roster.warmup.scope import MAX_NAMES_SHOWN, names
+
         planned = list(self.planned or [])
         if not planned:
             # Runs after failures too (trigger rule all_done): no plan means the plan task failed.
             raise AirflowFailException("the plan task failed, nothing was warmed: see its log")
         shard_results = self.shard_results or []
+        unknown = list(self.usernames_unknown or [])
         # Indexed up to len() rather than iterated: iterating a lazy XCom sequence probes one past its end, which
         # Airflow logs as an error. Failed shards left no XCom, so they are simply absent.
         results = [shard_results[i] for i in range(len(shard_results)) if shard_results[i]]
@@ -203,12 +217,16 @@ class UserCacheWarmupSummaryOperator(BaseOperator):
             errors=[error for result in results for error in result.get("errors", [])][:10],
             # Keys written before a Redis restart are gone: these shards should be warmed again.
             redis_reconnected_shards=[result["remainder"] for result in results if result.get("redis_reconnected")],
+            users_unknown=len(unknown),
+            usernames_unknown=unknown[:MAX_NAMES_SHOWN],
         )
         self.log.info(
-            "warmed %d users (%d without assignments, %d failed) in %d/%d shards, %.0f users/s",
+            "warmed %d users (%d without assignments, %d failed, %d unknown) in %d/%d shards, %.0f users/s",
             summary["users_warmed"], summary["users_without_assignments"], summary["users_failed"],
-            len(results), len(planned), summary["users_per_second"],
+            len(unknown), len(results), len(planned), summary["users_per_second"],
         )  # fmt: skip
+        if unknown:
+            self.log.warning("usernames that name no user: %s", names(unknown))
         if failed_shards:
             raise AirflowFailException(f"shard(s) {failed_shards} failed: see their task logs; {summary}")
         return summary

@@ -6,11 +6,12 @@ the Python API, so the same bad input gets the same message wherever it comes fr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from roster.errors import InvalidOptionError
+from roster.params import NAME_LIST_SCHEMA, refuse_unknown, split_list
 
 MODES = ("sync", "async")
 MAX_MODULO = 100
@@ -19,22 +20,19 @@ DEFAULT_BATCH = 1000
 DEFAULT_MODULO = 4
 
 # JSON schema of each DAG param; Airflow validates a trigger's conf with these before the run is created.
-_NAME_LIST = {
-    "type": ["null", "array", "string"],
-    "items": {"type": "string", "minLength": 1},
-}
 PARAMS_SCHEMA: dict[str, dict[str, Any]] = {
     "usernames": {
-        **_NAME_LIST,
+        **NAME_LIST_SCHEMA,
         "default": None,
         "title": "Usernames",
-        "description": "Only these users (a list, or comma separated). Empty: every user.",
+        "description": "Only these users: one per line or comma separated. Leave empty for every user.",
     },
     "line_item_slugs": {
-        **_NAME_LIST,
+        **NAME_LIST_SCHEMA,
         "default": None,
         "title": "Line item slugs",
-        "description": "Only users with an assignment on one of these line items. With usernames, a user must match both.",
+        "description": "Only users with an assignment on one of these line items: one per line or comma separated. "
+        "With usernames, a user must match both. Leave empty for no such filter.",
     },
     "batch": {
         "type": "integer",
@@ -58,7 +56,7 @@ PARAMS_SCHEMA: dict[str, dict[str, Any]] = {
         "maximum": MAX_MODULO - 1,
         "default": None,
         "title": "Remainder",
-        "description": "Warm only this shard (0 <= remainder < modulo). Empty: every shard.",
+        "description": "Warm only this shard (0 <= remainder < modulo). Leave empty for every shard.",
     },
     "mode": {
         "type": "string",
@@ -68,26 +66,6 @@ PARAMS_SCHEMA: dict[str, dict[str, Any]] = {
         "description": "sync: warm now. async: publish {'usernames': [...]} messages to ROSTER_WARMUP_QUEUE_URL.",
     },
 }
-
-
-def parse_names(value: Any, *, param: str) -> tuple[str, ...] | None:
-    """A list or a comma separated string of names, stripped and de-duplicated; ``None`` when empty."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        items: Iterable[Any] = value.split(",")
-    elif isinstance(value, (list, tuple)):
-        items = value
-    else:
-        raise InvalidOptionError(f"param {param} must be a list of strings or a comma separated string, got {value!r}")
-    names: dict[str, None] = {}
-    for item in items:
-        if not isinstance(item, str):
-            raise InvalidOptionError(f"param {param} must contain strings only, got {item!r}")
-        item = item.strip()
-        if item:
-            names[item] = None
-    return tuple(names) or None
 
 
 def _int(value: Any, *, param: str, low: int, high: int) -> int:
@@ -115,9 +93,7 @@ class WarmupOptions:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> WarmupOptions:
         """Validate DAG params / CLI options; raise :class:`InvalidOptionError` naming the param and the rule."""
-        unknown = set(params) - set(PARAMS_SCHEMA)
-        if unknown:
-            raise InvalidOptionError(f"unknown param(s) {', '.join(sorted(unknown))}; known: {', '.join(PARAMS_SCHEMA)}")
+        refuse_unknown(params, PARAMS_SCHEMA)
         modulo = _int(params.get("modulo", DEFAULT_MODULO), param="modulo", low=1, high=MAX_MODULO)
         remainder = params.get("remainder")
         if remainder is not None:
@@ -128,8 +104,8 @@ class WarmupOptions:
         if mode not in MODES:
             raise InvalidOptionError(f"param mode={mode!r} must be one of {', '.join(MODES)}")
         return cls(
-            usernames=parse_names(params.get("usernames"), param="usernames"),
-            line_item_slugs=parse_names(params.get("line_item_slugs"), param="line_item_slugs"),
+            usernames=split_list(params.get("usernames"), param="usernames"),
+            line_item_slugs=split_list(params.get("line_item_slugs"), param="line_item_slugs"),
             batch=_int(params.get("batch", DEFAULT_BATCH), param="batch", low=1, high=MAX_BATCH),
             modulo=modulo,
             remainder=remainder,

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +20,13 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DBAPIError
 
 from roster import settings
-from roster.db import describe, sql_file, unavailable
+from roster.db import describe, unavailable
 from roster.errors import InvalidOptionError, SchemaError
+from roster.sql import inline_ints, sql_file
 from roster.warmup.documents import UserRow, line_item_document, user_document
 from roster.warmup.options import WarmupOptions
 from roster.warmup.schema import AccessPath, Schema, read_schema
+from roster.warmup.scope import unknown_usernames
 from roster.warmup.writer import CacheWriter, line_item_key, user_key
 
 if TYPE_CHECKING:
@@ -74,25 +75,6 @@ class ShardResult:
         return result
 
 
-_PARAM = re.compile(r"(?<![\w:]):([a-z_]+)\b")
-
-
-def render_ints(sql: str, params: Mapping[str, int | Sequence[int]]) -> str:
-    """Inline integer parameters (``:name``, lists as ``(1, 2, 3)``) into ``sql``.
-
-    The hot page queries run on a plain DB-API cursor: SQLAlchemy's Row objects and bind processing cost more
-    than the queries themselves. Only ints are accepted (ids and counters, never user text), so inlining is safe.
-    """
-
-    def value(match: re.Match[str]) -> str:
-        param = params[match.group(1)]
-        if isinstance(param, int):
-            return str(int(param))
-        return "(" + ",".join(str(int(item)) for item in param) + ")"
-
-    return _PARAM.sub(value, sql)
-
-
 class _Queries:
     """The warmup's SQL (include/sql/warmup/) for one dialect, reading assignments through ``access_path``."""
 
@@ -109,7 +91,7 @@ class _Queries:
         self.user_ids_by_username = load("user_ids_by_username", "usernames")
         self.user_ids_by_line_item = load("user_ids_by_line_item", "line_item_ids")
         self.shard_sizes = load("shard_sizes")
-        # Run raw (see render_ints): kept as text.
+        # Run raw (see roster.sql.inline_ints): kept as text.
         self.users_page = sql_file("warmup/users_page.sql", dialect)
         self.users_by_id = sql_file("warmup/users_by_id.sql", dialect)
         self.assignments_of_users = by_user_index("assignments_of_users")
@@ -119,7 +101,7 @@ class _Queries:
 def _fetch_raw(conn: Connection, sql: str, **params: int | Sequence[int]) -> list[tuple]:
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(render_ints(sql, params))
+        cursor.execute(inline_ints(sql, params))
         return cursor.fetchall()
     finally:
         cursor.close()
@@ -237,14 +219,14 @@ class UserCacheWarmer:
         result.seconds = time.monotonic() - started
         return result
 
-    def warm_usernames(self, usernames: Sequence[str], *, batch: int = 1000) -> ShardResult:
+    def warm_usernames(self, usernames: Sequence[str] | str, *, batch: int = 1000) -> ShardResult:
         """Warm exactly these users (the asynchronous worker's entry point); unknown ones are listed, not failed."""
-        options = WarmupOptions.from_params({"usernames": list(usernames), "batch": batch, "modulo": 1})
+        # A string is one name (or several, comma or newline separated), never a sequence of characters.
+        options = WarmupOptions.from_params({"usernames": usernames, "batch": batch, "modulo": 1})
         result = self.warm_shard(options, 0)
         if result.users_total < len(options.usernames or ()):
             with self._connect() as conn:
-                found = {name for _, name in self._users_by_username(conn, options.usernames or (), 1, 0)}
-            result.usernames_not_found = [name for name in options.usernames or () if name not in found]
+                result.usernames_not_found = unknown_usernames(conn, options.usernames or ())
         return result
 
     def shard_usernames(self, options: WarmupOptions, remainder: int) -> Iterator[list[str]]:

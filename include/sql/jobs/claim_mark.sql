@@ -1,0 +1,6 @@
+-- The claim proper, conditional on READY (1): PROCESSING (2) with a lease, one more attempt, who runs it.
+UPDATE background_job
+SET state = 2, locked_until = :locked_until, last_attempt_at = :now, updated_at = :now,
+    number_of_attempts = number_of_attempts + 1, pid = :pid, hostname = :hostname, worker = :worker,
+    processed_by_broker = :by_broker
+WHERE id IN :ids AND state = 1

@@ -1,0 +1,3 @@
+-- Set a control value (the stop-consumers timestamp).
+INSERT INTO background_job_control (name, value) VALUES (:name, :value)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value

@@ -1,0 +1,5 @@
+-- Publish one job (states: READY 1, REDUNDANT 7). A unique job carries unique_key = queue + 0x1f + identifier.
+INSERT INTO background_job (queue, priority, callback_name, parameters, state, created_at, available_at,
+                            serial_group, identifier, unique_key, updated_at)
+VALUES (:queue, :priority, :callback_name, :parameters, :state, :created_at, :available_at,
+        :serial_group, :identifier, :unique_key, :updated_at)

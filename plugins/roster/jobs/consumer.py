@@ -1,0 +1,245 @@
+"""One consumer run (``JobQueue.process``): claim and run jobs of a lane until it is empty or a limit is reached.
+
+A :class:`Consumer` lives for one run and owns what the run needs: its database connection, its lease thread, its
+limits and why it stopped. FINISHED outcomes are recorded in batches, in the next claim's transaction (one commit
+for both), or by its :class:`~roster.jobs.recorder.Recorder` thread when they would wait too long; any other
+outcome at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import psutil
+
+from roster.jobs.claim import ClaimRequest, claim
+from roster.jobs.connection import HeldConnection
+from roster.jobs.lanes import parse_priorities
+from roster.jobs.model import Job, backoff
+from roster.jobs.outcomes import Failed, Finished, ProcessSummary
+from roster.jobs.recorder import Recorder, write_finished
+from roster.jobs.runner import run_job
+from roster.jobs.states import State
+from roster.jobs.store import Tx, ts, utcnow
+
+if TYPE_CHECKING:
+    from roster.jobs.job_queue import JobQueue
+
+log = logging.getLogger("roster.jobs")
+
+# Jobs claimed per round trip, adapted to the jobs' speed: a claim costs a few statements and a commit, so fast
+# jobs are claimed many at once (up to MAX_CLAIM_BATCH); but a consumer should not sit on more than about
+# TARGET_BATCH_SECONDS of work that other consumers of the lane could be doing, nor make a newly published urgent
+# job wait behind a long batch, so slow jobs are claimed one at a time. The first claim takes DEFAULT_CLAIM_BATCH.
+DEFAULT_CLAIM_BATCH = 10
+MAX_CLAIM_BATCH = 100
+TARGET_BATCH_SECONDS = 1.0
+IDLE_POLL_SECONDS = 0.25  # how often an idle consumer (idle_wait) looks for new jobs: one indexed read each time
+PROMOTE_EVERY_SECONDS = 1.0
+CONTROL_EVERY_SECONDS = 1.0  # how long the stop-consumers timestamp is cached
+
+
+@dataclass(frozen=True)
+class Limits:
+    """When a run stops besides an empty lane: jobs claimed, seconds, resident MB; ``idle_wait``: seconds an
+    empty lane is watched for new jobs first."""
+
+    limit: int | None = None
+    time_limit: float | None = None
+    memory_limit: float | None = None
+    idle_wait: float = 0.0
+
+
+class Consumer:
+    def __init__(self, queue: JobQueue, *, priorities: str | None, limits: Limits, batch: int | None = None,
+                 worker: str | None = None, job_ids: Sequence[int] | None = None) -> None:  # fmt: skip
+        self.queue = queue
+        self.store = queue.store
+        self.limits = limits
+        self.low, self.high = parse_priorities(priorities)
+        self.worker = worker
+        self.pending_ids = list(job_ids) if job_ids is not None else None
+        self.adaptive = batch is None
+        self.size = batch or DEFAULT_CLAIM_BATCH
+        self.summary = ProcessSummary()
+        self.started = time.monotonic()
+        self.started_at = utcnow()
+        self.stop_requested: str | None = None  # "signal" or "die"
+        self.counting = threading.Lock()  # the recorder thread counts too
+        self.recorder = Recorder(self.store, self._count_recorded)
+        self.promoted_at = float("-inf")
+        self.control_read_at, self.stop_consumers_at = float("-inf"), None
+        self.process = psutil.Process()
+        self.lease = queue.lease_keeper()
+        deadline = self.started + limits.time_limit if limits.time_limit is not None else None
+        self.db = HeldConnection(self.store, deadline)
+
+    def run(self, handle_signals: bool = False) -> ProcessSummary:
+        previous = None
+        if handle_signals and threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, self._on_sigterm)
+        self.lease.start()
+        self.recorder.start()
+        try:
+            self._loop()
+            self.recorder.stop()
+            self._flush()
+        finally:
+            self.recorder.stop()
+            self.lease.stop()
+            self.db.close()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+        self.summary.seconds = time.monotonic() - self.started
+        return self.summary
+
+    def _on_sigterm(self, signum, frame) -> None:
+        log.warning("SIGTERM: stopping after the current job")
+        self.stop_requested = self.stop_requested or "signal"
+
+    def _loop(self) -> None:
+        idle_since: float | None = None
+        while not self._stopped(self.limits.limit):
+            if self.limits.limit is not None:
+                self.size = max(1, min(self.size, self.limits.limit - self.summary.claimed))
+            jobs = self._claim()
+            if not jobs:
+                now = time.monotonic()
+                idle_since = now if idle_since is None else idle_since
+                if self.pending_ids is None and now - idle_since < self.limits.idle_wait:
+                    time.sleep(min(IDLE_POLL_SECONDS, self.limits.idle_wait - (now - idle_since)))
+                    continue
+                self.summary.stopped_by = "empty"
+                return
+            idle_since = None
+            self._run_batch(jobs)
+            if self.pending_ids is not None and not self.pending_ids:
+                self.summary.stopped_by = "empty"
+                return
+
+    def _stopped(self, limit: int | None) -> bool:
+        reason = self.stop_reason(limit)
+        if reason:
+            self.summary.stopped_by = reason
+        return reason is not None
+
+    def stop_reason(self, limit: int | None) -> str | None:
+        if self.stop_requested:
+            return self.stop_requested
+        if limit is not None and self.summary.claimed >= limit:
+            return "limit"
+        if self.limits.time_limit is not None and time.monotonic() - self.started >= self.limits.time_limit:
+            return "time_limit"
+        memory_limit = self.limits.memory_limit
+        if memory_limit is not None and self.process.memory_info().rss >= memory_limit * 1024 * 1024:
+            return "memory_limit"
+        stop_at = self._stop_consumers_at()
+        if stop_at is not None and stop_at >= self.started_at:
+            return "stop_consumers"
+        return None
+
+    def _stop_consumers_at(self) -> datetime | None:
+        # Checked between jobs: one primary-key read, cached for a second so no-op jobs stay cheap.
+        if time.monotonic() - self.control_read_at >= CONTROL_EVERY_SECONDS:
+            self.control_read_at = time.monotonic()
+            found = self.db.run(lambda tx: tx.rows("control_get", name="stop_consumers"))
+            value = found[0][0] if found else None
+            self.stop_consumers_at = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return self.stop_consumers_at
+
+    def _claim(self) -> list[Job]:
+        """The next batch, in one transaction with the FINISHED records of the previous one."""
+        request = ClaimRequest(self.queue.queue, self.low, self.high, self.size, self.queue.lease_seconds,
+                               self.worker, self.pending_ids)  # fmt: skip
+        finished = self.recorder.take()
+
+        def work(tx: Tx) -> tuple[int, list[Job]]:
+            recorded = write_finished(tx, finished)
+            if time.monotonic() - self.promoted_at >= PROMOTE_EVERY_SECONDS:
+                tx.run("promote_due", now=ts(utcnow()), queue=self.queue.queue)
+                self.promoted_at = time.monotonic()
+            return recorded, claim(tx, request)
+
+        recorded, jobs = self.db.run(work)
+        self._count_recorded(finished, recorded)
+        if self.pending_ids is not None:
+            claimed = {job.id for job in jobs}
+            self.pending_ids = [i for i in self.pending_ids if i not in claimed]
+        self.summary.claimed += len(jobs)
+        self.lease.hold(job.id for job in jobs)
+        return jobs
+
+    def _run_batch(self, jobs: list[Job]) -> None:
+        batch_started = time.monotonic()
+        for index, job in enumerate(jobs):
+            if index and self._stopped(None):
+                self._release(jobs[index:])
+                break
+            outcome = run_job(job, self.store, self.queue.on_before_process, self.queue.on_after_process)
+            if isinstance(outcome, Finished):
+                self._add_finished(outcome)
+            else:
+                self._record_failure(outcome)
+        if self.adaptive:
+            per_job = (time.monotonic() - batch_started) / len(jobs)
+            self.size = max(1, min(MAX_CLAIM_BATCH, int(TARGET_BATCH_SECONDS / max(per_job, 1e-4))))
+
+    def _add_finished(self, outcome: Finished) -> None:
+        self.summary.finished += outcome.metadata is None
+        self.summary.skipped += outcome.metadata is not None
+        self.recorder.add(outcome)
+
+    def _flush(self) -> None:
+        finished = self.recorder.take()
+        if finished:
+            self._count_recorded(finished, self.db.run(lambda tx: write_finished(tx, finished)))
+
+    def _count_recorded(self, finished: list[Finished], recorded: int) -> None:
+        if len(finished) != recorded:
+            with self.counting:
+                self.summary.lost += len(finished) - recorded
+            log.warning("%d finished job(s) had been rescued meanwhile; they may run again", len(finished) - recorded)
+        self.lease.release(outcome.job_id for outcome in finished)
+
+    def _record_failure(self, failed: Failed) -> None:
+        job, now = failed.job, utcnow()
+        state, available_at, uncount = failed.next_state(now, self.queue.waiting_seconds, self.queue.max_attempts)
+        if failed.die:
+            self.stop_requested = "die"
+        self.summary.count_failure(failed, state)
+        if self.queue.on_error and state is not State.WAITING:
+            try:
+                self.queue.on_error(job, failed.error)
+            except Exception:
+                log.exception("on_error hook failed for job %d", job.id)
+        params = {"state": int(state), "error": failed.message, "available_at": ts(available_at), "ms": failed.ms,
+                  "memory": failed.memory, "uncount": uncount, "now": ts(now), "id": job.id}  # fmt: skip
+        written = self.db.run(lambda tx: tx.run("fail", **params))
+        with self.counting:
+            self.summary.lost += written != 1
+        self.lease.release([job.id])
+        if state is not State.WAITING:
+            self._report(failed, state)
+
+    def _report(self, failed: Failed, state: State) -> None:
+        job = failed.job
+        if state is State.TEMPORARILY_FAILED and job.number_of_attempts >= self.queue.notify_on_attempts:
+            log.error("job %d (%s) failed %d times, retrying in %s: %s", job.id, job.callback_name,
+                      job.number_of_attempts, backoff(job.number_of_attempts), failed.message)  # fmt: skip
+            if self.queue.on_notify:
+                self.queue.on_notify(job, failed.error)
+        else:
+            log.warning("job %d (%s) %s: %s", job.id, job.callback_name, state.name, failed.message)
+
+    def _release(self, jobs: Sequence[Job]) -> None:
+        """Hand back jobs claimed but not started (a graceful stop)."""
+        ids = [job.id for job in jobs]
+        self.summary.released += self.db.run(lambda tx: tx.run("release", ids=ids, now=ts(utcnow())))
+        self.lease.release(ids)

@@ -1,0 +1,89 @@
+"""The job queue's value types: a job to publish (:class:`NewJob`), a claimed one (:class:`Job`), and the rules
+every role shares (JSON-only parameters, the retry backoff)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from roster.jobs.errors import JobParametersError
+from roster.jobs.states import State
+from roster.jobs.store import ts
+
+MAX_BACKOFF_MINUTES = 16
+_STRICT_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before retrying after the n-th failed attempt: min(16, 2^(n-1)) minutes."""
+    return timedelta(minutes=min(MAX_BACKOFF_MINUTES, 2 ** max(0, attempts - 1)))
+
+
+def dumps_parameters(parameters: Any) -> str:
+    """Parameters as JSON text; anything JSON cannot hold is refused (never pickled)."""
+    if parameters is None:
+        parameters = {}
+    if not isinstance(parameters, dict):
+        raise JobParametersError(f"job parameters must be a JSON object (a dict), got {type(parameters).__name__}")
+    try:
+        # orjson would write datetimes and dataclasses as strings and objects that do not read back as what was
+        # given: pass them through (with no default) so they are refused like any other non-JSON value.
+        return orjson.dumps(parameters, option=_STRICT_JSON).decode()
+    except TypeError as exc:
+        raise JobParametersError(f"job parameters must be JSON (str, int, float, bool, None, list, dict): {exc}") from None
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to publish, checked and resolved (queue, priority, UTC available_at); ``parameters`` is JSON text."""
+
+    queue: str
+    priority: int
+    callback_name: str
+    parameters: str
+    available_at: datetime | None = None
+    serial_group: str | None = None
+    identifier: str | None = None
+    unique: bool = False
+
+    @property
+    def unique_key(self) -> str | None:
+        return f"{self.queue}\x1f{self.identifier}" if self.unique else None
+
+    def insert_params(self, now: str) -> dict[str, Any]:
+        """The parameters of the ``insert`` statements, stamped ``now``."""
+        return {
+            "queue": self.queue, "priority": self.priority, "callback_name": self.callback_name,
+            "parameters": self.parameters, "state": int(State.READY), "created_at": now,
+            "available_at": ts(self.available_at) if self.available_at else now,
+            "serial_group": self.serial_group, "identifier": self.identifier, "unique_key": self.unique_key,
+            "updated_at": now,
+        }  # fmt: skip
+
+    def bulk_row(self) -> list[Any]:
+        """One element of ``insert_many``'s JSON rows (the statement stamps the times)."""
+        available_at = ts(self.available_at) if self.available_at else None
+        return [self.queue, self.priority, self.callback_name, self.parameters, available_at, self.serial_group,
+                self.identifier]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed job, as its callback's runner sees it."""
+
+    id: int
+    callback_name: str
+    parameters: dict[str, Any]
+    number_of_attempts: int
+    priority: int
+    serial_group: str | None
+    identifier: str | None
+
+    @classmethod
+    def from_row(cls, row: tuple) -> Job:
+        """From a ``claim_lock`` row (its attempt count is before the claim's)."""
+        return cls(id=row[0], callback_name=row[1], parameters=orjson.loads(row[2]), number_of_attempts=row[3] + 1,
+                   priority=row[4], serial_group=row[5], identifier=row[6])  # fmt: skip

@@ -1,0 +1,168 @@
+"""The publishing side: one job, a bulk block (many rows per statement), unique races, and the broker told after
+the publishing transaction commits."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from datetime import timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from roster.errors import InvalidOptionError
+from roster.jobs import limits, registry
+from roster.jobs.lanes_config import lanes
+from roster.jobs.model import NewJob, dumps_parameters
+from roster.jobs.states import State
+from roster.jobs.store import Store, Tx, ts, utcnow
+
+if TYPE_CHECKING:
+    from roster.jobs.broker import Broker
+
+log = logging.getLogger("roster.jobs")
+
+PUBLISH_CHUNK = 500
+DEADLOCK_RETRIES = 5
+ER_DUP_ENTRY, ER_LOCK_DEADLOCK = 1062, 1213
+_BROKER_IDS = "roster_jobs_to_broker"  # conn.info key: (id, priority) of jobs published in a caller's transaction
+
+
+def new_job(callback_name: str, parameters: dict[str, Any] | None, *, default_queue: str, serial_group=None,
+            identifier=None, unique=False, available_at=None, delay=None, priority=None, queue=None) -> NewJob:  # fmt: skip
+    """A checked :class:`NewJob`: a registered callback, JSON parameters, one way of giving the start time."""
+    callback = registry.get(callback_name)
+    if unique and not identifier:
+        raise InvalidOptionError("a unique job needs an identifier: unique=True, identifier=None")
+    if available_at is not None and delay is not None:
+        raise InvalidOptionError("give available_at or delay, not both")
+    queue = queue or callback.queue or default_queue
+    limits.job(queue=queue, callback_name=callback_name, serial_group=serial_group, identifier=identifier,
+               unique=unique, delay=delay)  # fmt: skip
+    document = dumps_parameters(parameters)
+    limits.parameters(callback.func, callback_name, parameters, document)
+    if delay is not None:
+        available_at = utcnow() + timedelta(seconds=delay)
+    elif available_at is not None and available_at.tzinfo is not None:
+        available_at = available_at.astimezone(timezone.utc).replace(tzinfo=None)
+    return NewJob(
+        queue=queue, priority=limits.priority(callback.priority if priority is None else priority, lanes()),
+        callback_name=callback_name, parameters=document, available_at=available_at,
+        serial_group=serial_group, identifier=identifier, unique=bool(unique),
+    )  # fmt: skip
+
+
+def mark_state(tx: Tx, ids: Sequence[int], to_state: State, from_states: Sequence[State]) -> int:
+    """A broker outcome: ``ids`` in one of ``from_states`` move to ``to_state``; how many did."""
+    return tx.run("mark_state", to_state=int(to_state), now=ts(utcnow()), ids=list(ids),
+                  from_states=[int(s) for s in from_states])  # fmt: skip
+
+
+class Publisher:
+    def __init__(self, store: Store, broker: Broker | None = None) -> None:
+        self.store = store
+        self.broker = broker
+        self.pending: list[NewJob] | None = None  # inside bulk()
+
+    def publish(self, job: NewJob, conn=None) -> int | None:
+        """Insert ``job``; its id (``None`` inside :meth:`bulk`, where ids come back from the block)."""
+        if self.pending is not None and not job.unique:
+            self.pending.append(job)
+            return None
+        if conn is not None:
+            with self.store.joined(conn) as tx:
+                job_id = self._insert_one(tx, job, own_transaction=False)
+            conn.info.setdefault(_BROKER_IDS, []).append((job_id, job.priority))
+            return job_id
+        with self.store.transaction() as tx:
+            job_id = self._insert_one(tx, job)
+        self.send_to_broker([job_id], [job.priority])
+        return job_id
+
+    def _insert_one(self, tx: Tx, job: NewJob, *, own_transaction: bool = True) -> int:
+        params = job.insert_params(ts(utcnow()))
+        if not job.unique:
+            tx.run("insert", **params)
+            return tx.lastrowid
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                return self._insert_unique(tx, params, own_transaction)
+            except self.store.dbapi.OperationalError as exc:
+                # InnoDB rolled the transaction back: retry when it held nothing but this publish.
+                retry = exc.args and exc.args[0] == ER_LOCK_DEADLOCK and own_transaction
+                if not retry or attempt == DEADLOCK_RETRIES - 1:
+                    raise
+                tx.rollback()
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _insert_unique(self, tx: Tx, params: dict[str, Any], own_transaction: bool) -> int:
+        try:
+            if tx.run("insert_unique", **params) == 1:
+                return tx.lastrowid
+        except self.store.dbapi.IntegrityError as exc:
+            if exc.args and exc.args[0] != ER_DUP_ENTRY:
+                raise
+        if own_transaction:
+            # The failed insert left a shared lock on the key: let it go before inserting again, or concurrent
+            # losers deadlock on each other.
+            tx.rollback()
+        # Lost the race (or a twin already ran): keep the attempt, visibly, as REDUNDANT.
+        tx.run("insert_redundant", **params)
+        return tx.lastrowid
+
+    @contextlib.contextmanager
+    def bulk(self) -> Iterator[list[int]]:
+        """Publishes inside are inserted many rows per statement when the block ends; the list yielded is filled
+        with their ids then. Unique jobs are inserted one by one (each needs its own race on the unique index)."""
+        if self.pending is not None:
+            raise InvalidOptionError("queue.bulk() blocks do not nest")
+        self.pending = []
+        ids: list[int] = []
+        try:
+            yield ids
+            jobs, self.pending = self.pending, None
+            with self.store.transaction() as tx:
+                for start in range(0, len(jobs), PUBLISH_CHUNK):
+                    ids.extend(self._insert_many(tx, jobs[start : start + PUBLISH_CHUNK]))
+            self.send_to_broker(ids, [job.priority for job in jobs])
+        finally:
+            self.pending = None
+
+    def _insert_many(self, tx: Tx, jobs: list[NewJob]) -> list[int]:
+        rows = orjson.dumps([job.bulk_row() for job in jobs]).decode()
+        if tx.dialect == "sqlite":
+            return sorted(row[0] for row in tx.rows("insert_many", rows=rows, now=ts(utcnow())))
+        tx.run("insert_many", rows=rows, now=ts(utcnow()))
+        first = tx.lastrowid
+        return list(range(first, first + len(jobs)))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A SQLAlchemy connection in a transaction for the caller's writes and ``publish(..., conn=conn)``: the
+        broker is told after it commits, never for a rolled-back one."""
+        with self.store.engine.connect() as conn:
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                conn.info.pop(_BROKER_IDS, None)
+                raise
+            published = conn.info.pop(_BROKER_IDS, [])
+            self.send_to_broker([job_id for job_id, _ in published], [priority for _, priority in published])
+
+    def send_to_broker(self, ids: Sequence[int], priorities: Sequence[int]) -> None:
+        """One send per publishing transaction: the broker groups the ids by lane (the jobs' priorities)."""
+        if self.broker is None or not ids:
+            return
+        try:
+            self.broker.send(list(ids), list(priorities))
+        except Exception as exc:
+            log.error("broker send failed for %d job(s); they are BROKER_FAILED until re-brokered: %s", len(ids), exc)
+            with self.store.transaction() as tx:
+                mark_state(tx, ids, State.BROKER_FAILED, (State.READY,))
+
+
+__all__ = ["NewJob", "Publisher", "mark_state", "new_job"]

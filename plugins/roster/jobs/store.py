@@ -1,0 +1,127 @@
+"""The job store: the only code that executes job SQL, the named statements of include/sql/jobs/.
+
+The queue runs on the raw DB-API cursor (one round trip per statement, no ORM in the hot path): a :class:`Tx` is
+one transaction on one cursor, and runs statements by name with ``:name`` parameters (see :func:`roster.sql.bind`).
+Times are UTC text from the publishing or consuming process (keep hosts on NTP): the same statements then run on
+MySQL/MariaDB and SQLite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from roster.db import is_mysql, run_script, unavailable
+from roster.sql import bind, statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def ts(value: datetime) -> str:
+    """A datetime as the text both databases store and compare."""
+    return value.isoformat(" ", "microseconds")
+
+
+class Tx:
+    """One transaction's cursor: runs named statements of include/sql/jobs/."""
+
+    def __init__(self, cursor, dialect: str) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+
+    def run(self, name: str, /, **params: Any) -> int:
+        """Execute statement ``name``; return how many rows it changed."""
+        sql, args = bind(statement(f"jobs/{name}", self.dialect), params, self.dialect)
+        self.cursor.execute(sql, args)
+        return self.cursor.rowcount
+
+    def rows(self, name: str, /, **params: Any) -> list[tuple]:
+        self.run(name, **params)
+        return list(self.cursor.fetchall())
+
+    @property
+    def lastrowid(self) -> int:
+        return int(self.cursor.lastrowid)
+
+    def rollback(self) -> None:
+        """End the transaction so far (a failed unique insert's lock must go before the next try)."""
+        self.cursor.connection.rollback()
+
+
+class Store:
+    """The ``background_job`` table of one database (MySQL/MariaDB or SQLite)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = "mysql" if is_mysql(engine) else "sqlite"
+        self.dbapi = engine.dialect.loaded_dbapi
+        self.schema_checked = False
+
+    def update_schema(self) -> list[str]:
+        """Create the table, or add the columns and indexes an older one lacks; return what was added."""
+        from roster.jobs.schema import update_schema
+
+        added = update_schema(self.engine)
+        self.schema_checked = True
+        return added
+
+    def ensure_schema(self) -> None:
+        if not self.schema_checked:
+            with self.engine.begin() as conn:
+                run_script(conn, "background_job.sql")
+            self.schema_checked = True
+
+    def connect(self):
+        """A pooled DB-API connection; on MySQL in READ COMMITTED, as claims read candidates without locks and
+        must see others' latest commits, not a snapshot. ``close()`` returns it to the pool."""
+        self.ensure_schema()
+        try:
+            raw = self.engine.raw_connection()
+            if self.dialect == "mysql" and not raw.info.get("roster_read_committed"):
+                cursor = raw.cursor()
+                cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                cursor.close()
+                raw.info["roster_read_committed"] = True
+        except self.dbapi.Error as exc:
+            raise unavailable(self.engine, exc) from exc
+        return raw
+
+    def is_connection_error(self, exc: BaseException) -> bool:
+        """The server or the connection failed, not the statement."""
+        return isinstance(exc, (self.dbapi.OperationalError, self.dbapi.InterfaceError))
+
+    @contextlib.contextmanager
+    def transaction(self, raw=None) -> Iterator[Tx]:
+        """A transaction that commits on success: on ``raw`` (a connection a consumer holds) or on a pooled one."""
+        connection = raw or self.connect()
+        cursor = connection.cursor()
+        try:
+            yield Tx(cursor, self.dialect)
+            connection.commit()
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                connection.rollback()
+            if self.is_connection_error(exc):
+                raise unavailable(self.engine, exc) from exc
+            raise
+        finally:
+            cursor.close()
+            if raw is None:
+                connection.close()
+
+    @contextlib.contextmanager
+    def joined(self, conn: Connection) -> Iterator[Tx]:
+        """Statements inside the caller's SQLAlchemy transaction (it commits or rolls back, not this)."""
+        self.ensure_schema()
+        cursor = conn.connection.cursor()
+        try:
+            yield Tx(cursor, self.dialect)
+        finally:
+            cursor.close()
