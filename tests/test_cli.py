@@ -117,3 +117,30 @@ def test_cli_results_go_through_print_result():
         bare = [line for line in path.read_text().splitlines()
                 if re.search(r"(?<![\w.])print\(", line) and "file=sys.stderr" not in line]  # fmt: skip
         assert not bare, f"{path.name}: use roster.cli.common.print_result for a command's result: {bare}"
+
+
+def test_jobs_publish_from_file_is_checked_first_then_one_bulk_insert(mariadb_engine, tmp_path):
+    from sqlalchemy import text
+
+    assert run("jobs", "update-schema").returncode == 0
+    with mariadb_engine.begin() as conn:
+        conn.execute(text("DELETE FROM background_job"))
+    good = tmp_path / "jobs.jsonl"
+    good.write_text("".join(orjson.dumps({"callback": "warm_users", "params": {"usernames": [f"user_{i}"]},
+                                          "priority": 5}).decode() + "\n" for i in range(200)))  # fmt: skip
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(good.read_text() + '{"callback": "warm_users", "params": {"username": ["x"]}}\n')
+
+    refused = run("jobs", "publish", "--from-file", str(bad))
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "bad.jsonl line 201: job warm_users: unknown param(s) username" in refused.stderr
+    with mariadb_engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM background_job")).scalar() == 0  # nothing published
+
+    published = run("jobs", "publish", "--from-file", str(good), "--queue", "bulk")
+    assert published.returncode == 0, published.stderr
+    ids = [int(line) for line in published.stdout.split()]
+    with mariadb_engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, queue, priority FROM background_job ORDER BY id")).fetchall()
+    assert len(ids) == 200 and [r[0] for r in rows] == ids
+    assert {(r[1], r[2]) for r in rows} == {("bulk", 5)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -207,6 +208,36 @@ def test_warm_users_jobs_run_in_the_lanes_like_any_job(dagbag, maria, warmup_dat
     assert set(ti_states.values()) == {"success"}, ti_states
     assert cached_users(redis_client) == {n: users[n] for n in ("zoë_ünïcødé", "user_10")}
     assert states(maria) == {warm: State.FINISHED, nobody: State.PERMANENTLY_FAILED}
+    outcomes = dagrun.get_task_instance("outcomes").xcom_pull(task_ids="outcomes", key="outcomes")
+    assert [(j["id"], j["callback"]) for j in outcomes["failed_for_good"]] == [(nobody, "warm_users")]
+    assert "none of these users exist" in outcomes["failed_for_good"][0]["error"]
     with maria.connect() as conn:
         error = conn.execute(text("SELECT error_message FROM background_job WHERE id = :id"), {"id": nobody}).scalar()
     assert "none of these users exist: nobody_here, nor_here" in error
+
+
+def test_warm_users_parameters_follow_the_scope_rule_at_publish(maria, warmup_data, redis_client, caplog):
+    from roster.jobs.errors import JobParametersError
+    from tests.warmup.test_shard import cached_users
+
+    users, _ = warmup_data
+    queue = JobQueue(maria)
+    queue.update_schema()
+    for params, message in [
+        ({"username": ["user_10"]}, "job warm_users: unknown param(s) username (did you mean usernames?)"),
+        ({}, "job warm_users: missing param(s) usernames"),
+        ({"usernames": []}, "param usernames is empty"),
+        ({"usernames": ",,,"}, "param usernames is empty"),
+    ]:
+        with pytest.raises(JobParametersError, match=re.escape(message)):
+            queue.publish("warm_users", params)
+    assert states(maria) == {}  # nothing was published
+    one = queue.publish("warm_users", {"usernames": "user_10"})  # a string is one name, not its letters
+
+    with caplog.at_level("INFO", logger="roster.jobs"):
+        queue.process(priorities="0-")
+
+    assert states(maria) == {one: State.FINISHED}
+    assert cached_users(redis_client) == {"user_10": users["user_10"]}
+    assert f"job {one} (warm_users) started in lane 0-, attempt 1" in caplog.text
+    assert re.search(rf"job {one} \(warm_users\) in lane 0-: FINISHED in \d+ ms", caplog.text)

@@ -33,6 +33,12 @@ def _ids(values: list[str], all_flag: bool) -> list[int] | None:
 
 
 def cmd_publish(args) -> int:
+    if args.from_file:
+        if args.callback or args.params:
+            raise InvalidOptionError("give a CALLBACK (with --params) or --from-file, not both")
+        return _publish_file(args)
+    if not args.callback:
+        raise InvalidOptionError("give the job callback's name, or --from-file JOBS.jsonl")
     try:
         parameters = orjson.loads(args.params) if args.params else {}
     except orjson.JSONDecodeError as exc:
@@ -43,6 +49,44 @@ def cmd_publish(args) -> int:
     )  # fmt: skip
     print_result(job_id)
     return 0
+
+
+FILE_FIELDS = ("callback", "params", "priority", "serial_group", "identifier", "unique", "delay", "queue")
+
+
+def _publish_file(args) -> int:
+    """One job a line (``{"callback": ..., "params": {...}}`` plus publish's options), every line checked first,
+    then one bulk insert; prints the ids, one a line."""
+    from roster.jobs.registry import get
+    from roster.params import refuse_unknown
+
+    entries = []
+    for number, line in _lines(args.from_file):
+        try:
+            entry = orjson.loads(line)
+            if not isinstance(entry, dict) or not isinstance(entry.get("callback"), str):
+                raise InvalidOptionError('a line must be a JSON object with "callback" (and "params")')
+            refuse_unknown(entry, FILE_FIELDS)
+            get(entry["callback"]).check_parameters(entry.get("params") or {})
+        except (orjson.JSONDecodeError, InvalidOptionError) as exc:
+            raise InvalidOptionError(f"{args.from_file} line {number}: {exc}") from None
+        entries.append(entry)
+    queue = _queue(args)
+    with queue.bulk() as ids:
+        for entry in entries:
+            options = {k: entry[k] for k in FILE_FIELDS[2:] if k in entry}
+            queue.publish(entry["callback"], entry.get("params") or {}, **{"queue": args.queue, **options})
+    print_result("\n".join(str(job_id) for job_id in ids))
+    return 0
+
+
+def _lines(path: str):
+    try:
+        with open(path, encoding="utf-8") as file:
+            lines = file.read().splitlines()
+    except OSError as exc:
+        raise InvalidOptionError(f"--from-file {path}: {exc.strerror}") from None
+    return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
 
 
 def cmd_process(args) -> int:
@@ -113,7 +157,9 @@ def add_jobs_subcommands(commands) -> None:
     sub = _SubParsers(jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND"), queue_option)
 
     publish = sub.add_parser("publish", help="publish a job; prints its id")
-    publish.add_argument("callback")
+    publish.add_argument("callback", nargs="?")
+    publish.add_argument("--from-file", metavar="JOBS.jsonl",
+                         help='many jobs, one JSON object a line ({"callback": ..., "params": {...}}), one bulk insert')
     publish.add_argument("--params", help="JSON object of the callback's keyword arguments")
     publish.add_argument("--serial-group")
     publish.add_argument("--identifier")

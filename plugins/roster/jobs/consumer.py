@@ -64,6 +64,7 @@ class Consumer:
         self.store = queue.store
         self.limits = limits
         self.low, self.high = parse_priorities(priorities)
+        self.lane = priorities or "0-"  # named in each job's start and end log lines
         self.worker = worker
         self.pending_ids = list(job_ids) if job_ids is not None else None
         self.adaptive = batch is None
@@ -182,8 +183,12 @@ class Consumer:
             if index and self._stopped(None):
                 self._release(jobs[index:])
                 break
+            log.info("job %d (%s) started in lane %s, attempt %d", job.id, job.callback_name, self.lane,
+                     job.number_of_attempts)  # fmt: skip
             outcome = run_job(job, self.store, self.queue.on_before_process, self.queue.on_after_process)
             if isinstance(outcome, Finished):
+                log.info("job %d (%s) in lane %s: %s in %d ms", job.id, job.callback_name, self.lane,
+                         "FINISHED" if outcome.metadata is None else "FINISHED (skipped)", outcome.ms)  # fmt: skip
                 self._add_finished(outcome)
             else:
                 self._record_failure(outcome)
@@ -213,7 +218,7 @@ class Consumer:
         state, available_at, uncount = failed.next_state(now, self.queue.waiting_seconds, self.queue.max_attempts)
         if failed.die:
             self.stop_requested = "die"
-        self.summary.count_failure(failed, state)
+        self.summary.count_failure(failed, state, self.lane)
         if self.queue.on_error and state is not State.WAITING:
             try:
                 self.queue.on_error(job, failed.error)
@@ -225,7 +230,10 @@ class Consumer:
         with self.counting:
             self.summary.lost += written != 1
         self.lease.release([job.id])
-        if state is not State.WAITING:
+        if state is State.WAITING:
+            log.info("job %d (%s) in lane %s: WAITING in %d ms: %s", job.id, job.callback_name, self.lane, failed.ms,
+                     failed.message)  # fmt: skip
+        else:
             self._report(failed, state)
 
     def _report(self, failed: Failed, state: State) -> None:
@@ -236,7 +244,8 @@ class Consumer:
             if self.queue.on_notify:
                 self.queue.on_notify(job, failed.error)
         else:
-            log.warning("job %d (%s) %s: %s", job.id, job.callback_name, state.name, failed.message)
+            log.warning("job %d (%s) in lane %s: %s in %d ms: %s", job.id, job.callback_name, self.lane, state.name,
+                        failed.ms, failed.message)  # fmt: skip
 
     def _release(self, jobs: Sequence[Job]) -> None:
         """Hand back jobs claimed but not started (a graceful stop)."""

@@ -69,13 +69,18 @@ class ProcessSummary:
     stopped_by: str = "empty"
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    # The jobs failed for good ({"id", "callback", "lane", "error"}): what the DAGs' outcomes task reports.
+    failed_for_good: list[dict[str, Any]] = field(default_factory=list)
 
-    def count_failure(self, failed: Failed, state: State) -> None:
+    def count_failure(self, failed: Failed, state: State, lane: str = "") -> None:
         counter = {State.PERMANENTLY_FAILED: "permanently_failed", State.WAITING: "waiting",
                    State.TEMPORARILY_FAILED: "temporarily_failed"}[state]  # fmt: skip
         setattr(self, counter, getattr(self, counter) + 1)
         if state is not State.WAITING and len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(f"job {failed.job.id} ({failed.job.callback_name}): {failed.message[:300]}")
+        if state is State.PERMANENTLY_FAILED and len(self.failed_for_good) < MAX_ERRORS_KEPT:
+            self.failed_for_good.append({"id": failed.job.id, "callback": failed.job.callback_name, "lane": lane,
+                                         "error": failed.message[:300]})  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

@@ -34,6 +34,7 @@ def new_job(callback_name: str, parameters: dict[str, Any] | None, *, default_qu
             identifier=None, unique=False, available_at=None, delay=None, priority=None, queue=None) -> NewJob:  # fmt: skip
     """A checked :class:`NewJob`: a registered callback, JSON parameters, one way of giving the start time."""
     callback = registry.get(callback_name)
+    callback.check_parameters(parameters or {})  # an unknown or missing name is refused now, not at run time
     if unique and not identifier:
         raise InvalidOptionError("a unique job needs an identifier: unique=True, identifier=None")
     if available_at is not None and delay is not None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from roster.jobs.errors import UnknownCallbackError
+from roster.errors import InvalidOptionError
+from roster.jobs.errors import JobParametersError, UnknownCallbackError
 
 DEFAULT_PRIORITY = 100
 DEFAULT_QUEUE = "default"
@@ -21,24 +23,45 @@ class Callback:
     func: Callable[..., Any]
     priority: int = DEFAULT_PRIORITY
     queue: str | None = None
+    check: Callable[[Mapping[str, Any]], None] | None = None
+
+    def check_parameters(self, parameters: Mapping[str, Any]) -> None:
+        """Refuse at publish what the callback could never run: parameter names it does not take (a typo),
+        required ones missing, and whatever its own ``check`` refuses; the message names the parameter."""
+        from roster.params import refuse_unknown
+
+        accepted = inspect.signature(self.func).parameters
+        try:
+            if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+                refuse_unknown(parameters, list(accepted))
+            missing = [name for name, p in accepted.items() if p.default is p.empty and name not in parameters
+                       and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]  # fmt: skip
+            if missing:
+                raise InvalidOptionError(f"missing param(s) {', '.join(missing)}")
+            if self.check is not None:
+                self.check(parameters)
+        except InvalidOptionError as exc:
+            raise JobParametersError(f"job {self.name}: {exc}") from None
 
 
 _CALLBACKS: dict[str, Callback] = {}
 _loaded_modules: set[str] = set()
 
 
-def job(name: str, *, priority: int = DEFAULT_PRIORITY, queue: str | None = None):
+def job(name: str, *, priority: int = DEFAULT_PRIORITY, queue: str | None = None,
+        check: Callable[[Mapping[str, Any]], None] | None = None):  # fmt: skip
     """Register the decorated function as the callback ``name``; the job's parameters are its keyword arguments.
 
     :param priority: the default priority of its jobs (lower is more urgent)
     :param queue: the queue its jobs go to when the publisher does not say
+    :param check: called with a job's parameters when it is published; raises InvalidOptionError to refuse them
     """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
         existing = _CALLBACKS.get(name)
         if existing is not None and existing.func is not func and existing.func.__qualname__ != func.__qualname__:
             raise ValueError(f"job callback {name!r} is registered twice: {existing.func!r} and {func!r}")
-        _CALLBACKS[name] = Callback(name, func, priority, queue)
+        _CALLBACKS[name] = Callback(name, func, priority, queue, check)
         return func
 
     return register

@@ -102,19 +102,23 @@ class Store:
         """A transaction that commits on success: on ``raw`` (a connection a consumer holds) or on a pooled one."""
         connection = raw or self.connect()
         cursor = connection.cursor()
+        lost = False
         try:
             yield Tx(cursor, self.dialect)
             connection.commit()
         except BaseException as exc:
+            lost = self.is_connection_error(exc)
             with contextlib.suppress(Exception):
                 connection.rollback()
-            if self.is_connection_error(exc):
+            if lost:
                 raise unavailable(self.engine, exc) from exc
             raise
         finally:
-            cursor.close()
+            with contextlib.suppress(Exception):
+                cursor.close()
             if raw is None:
-                connection.close()
+                # A lost connection is thrown away, not handed back to the pool (whose reset would fail loudly).
+                (connection.invalidate if lost else connection.close)()
 
     @contextlib.contextmanager
     def joined(self, conn: Connection) -> Iterator[Tx]:
