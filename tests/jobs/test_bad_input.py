@@ -54,9 +54,9 @@ REFUSED = [
     ("noop", {"s": "\udcff"}, {}, "job parameters must be JSON"),
     ("noop", [1, 2], {}, "job parameters must be a JSON object (a dict), got list"),
     ("noop", "text", {}, "job parameters must be a JSON object (a dict), got str"),
-    ("record", {"key": "k", "bogus": 1}, {}, "parameters of 'record' do not fit record(key, sleep=0.0): got an unexpected keyword argument 'bogus'"),
-    ("record", {}, {}, "parameters of 'record' do not fit record(key, sleep=0.0): missing a required argument: 'key'"),
-    ("fail_permanently", {"x": 1}, {}, "parameters of 'fail_permanently' do not fit fail_permanently(): got an unexpected keyword argument 'x'"),
+    ("record", {"key": "k", "bogus": 1}, {}, "job record: unknown param(s) bogus; known: key, sleep"),
+    ("record", {}, {}, "job record: missing param(s) key"),
+    ("fail_permanently", {"x": 1}, {}, "job fail_permanently: unknown param(s) x"),
     ("no_such_callback", None, {}, "unknown job callback 'no_such_callback'"),
     ("", None, {}, "unknown job callback ''"),
 ]
