@@ -129,9 +129,10 @@ def publish(engine, count: int, priority: int, prefix: str, sleep: float) -> Non
 # --- the tests ---------------------------------------------------------------------------------------------------
 
 
-def test_warmup_shards_run_on_both_workers_and_write_each_user_once(cluster, mariadb_engine, redis_client):
-    cluster.cli("pools", "set", "roster_cache_warmup", "4", "warmup shards (test: 4)")
-    run_id = trigger(cluster, "roster_user_cache_warmup", "cluster_warmup", '{"modulo": 4}')
+def warmup_run_hosts(cluster: Cluster, mariadb_engine, redis_client, run_id: str) -> set[str]:
+    """Run the warmup once with modulo 4; check that every user was written once; return the shards' workers."""
+    redis_client.flushdb()
+    trigger(cluster, "roster_user_cache_warmup", run_id, '{"modulo": 4}')
     wait_until(lambda: run_state(cluster, "roster_user_cache_warmup", run_id) in ("success", "failed"), 240,
                "warmup run done", cluster)  # fmt: skip
     assert run_state(cluster, "roster_user_cache_warmup", run_id) == "success"
@@ -140,7 +141,6 @@ def test_warmup_shards_run_on_both_workers_and_write_each_user_once(cluster, mar
     print("warmup shards:", sorted((t["map_index"], t["hostname"]) for t in shards))
     assert sorted(t["map_index"] for t in shards) == [0, 1, 2, 3]
     assert all(t["state"] == "success" and t["try_number"] == 1 for t in shards)
-    assert {t["hostname"] for t in shards} == WORKERS  # both workers took shards
     with cluster.metadata().connect() as conn:
         results = conn.execute(
             text("SELECT map_index, value FROM xcom WHERE run_id = :r AND task_id = 'warm_shard' AND key = 'return_value'"),
@@ -152,6 +152,19 @@ def test_warmup_shards_run_on_both_workers_and_write_each_user_once(cluster, mar
     # Each shard wrote exactly its users (id % 4 == shard), so every user was written by one shard, once.
     assert warmed == {shard: per_shard[shard] for shard in range(4)} and sum(warmed.values()) == USERS
     assert sum(1 for _ in redis_client.scan_iter("user.*", count=1000)) == USERS
+    return {t["hostname"] for t in shards}
+
+
+def test_warmup_shards_run_on_both_workers_and_write_each_user_once(cluster, mariadb_engine, redis_client):
+    cluster.cli("pools", "set", "roster_cache_warmup", "4", "warmup shards (test: 4)")
+    # Which worker's process takes a queued shard is Celery's choice: when shards finish fast, one worker can take
+    # all four of a run. Every run is checked in full; the spread over both workers is asserted over up to 3 runs.
+    hosts: set[str] = set()
+    for attempt in range(3):
+        hosts |= warmup_run_hosts(cluster, mariadb_engine, redis_client, f"cluster_warmup_{attempt}")
+        if hosts == WORKERS:
+            break
+    assert hosts == WORKERS  # both workers took shards
 
 
 def test_jobs_drain_on_both_workers_within_the_lanes_pools(cluster, mariadb_engine):
