@@ -12,20 +12,18 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import bindparam, text
-from sqlalchemy.exc import DBAPIError
 
 from roster import settings
-from roster.db import describe, unavailable
+from roster.db import describe
 from roster.errors import InvalidOptionError, SchemaError
-from roster.sql import inline_ints, sql_file
 from roster.warmup.documents import UserRow, line_item_document, user_document
 from roster.warmup.options import WarmupOptions
-from roster.warmup.schema import AccessPath, Schema, read_schema
+from roster.warmup.reads import GuardedConnection, Queries, fetch_raw
+from roster.warmup.result import ShardResult
+from roster.warmup.schema import Schema, read_schema
 from roster.warmup.scope import unknown_usernames
 from roster.warmup.writer import CacheWriter, line_item_key, user_key
 
@@ -35,76 +33,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("roster.warmup")
 
-MAX_ERRORS_KEPT = 10
 # Up to this modulo a page's assignments are read as one id range of the covering index (the range also holds
 # the other shards' rows, read and dropped by the server); beyond it, as an IN list of the page's ids.
 RANGE_MAX_MODULO = 4
-
-
-@dataclass
-class ShardResult:
-    """What one warm task did; ``to_dict()`` is its XCom."""
-
-    remainder: int
-    modulo: int
-    users_total: int = 0
-    users_warmed: int = 0
-    users_without_assignments: int = 0
-    users_failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    line_items_warmed: int = 0
-    usernames_not_found: list[str] = field(default_factory=list)
-    redis_reconnected: bool = False  # keys written before a Redis restart are gone: the summary says so
-    seconds: float = 0.0
-    started_at: float = field(default_factory=time.time)  # epoch seconds: lets a summary measure wall time
-
-    def failed(self, username: str, exc: BaseException) -> None:
-        self.users_failed += 1
-        if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append(f"user {username!r}: {type(exc).__name__}: {exc}")
-
-    @property
-    def users_per_second(self) -> float:
-        return self.users_warmed / self.seconds if self.seconds else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        result = asdict(self)
-        result["seconds"] = round(self.seconds, 3)
-        result["finished_at"] = round(self.started_at + self.seconds, 3)
-        result["users_per_second"] = round(self.users_per_second, 1)
-        return result
-
-
-class _Queries:
-    """The warmup's SQL (include/sql/warmup/) for one dialect, reading assignments through ``access_path``."""
-
-    def __init__(self, dialect: str, access_path: AccessPath) -> None:
-        def load(name: str, *expanding: str):
-            clause = text(sql_file(f"warmup/{name}.sql", dialect))
-            return clause.bindparams(*(bindparam(p, expanding=True) for p in expanding)) if expanding else clause
-
-        def by_user_index(name: str) -> str:
-            return sql_file(f"warmup/{name}.sql", dialect).replace("{user_index_hint}", access_path.hint(dialect))
-
-        self.access_path = access_path
-        self.line_items = load("line_items")
-        self.user_ids_by_username = load("user_ids_by_username", "usernames")
-        self.user_ids_by_line_item = load("user_ids_by_line_item", "line_item_ids")
-        self.shard_sizes = load("shard_sizes")
-        # Run raw (see roster.sql.inline_ints): kept as text.
-        self.users_page = sql_file("warmup/users_page.sql", dialect)
-        self.users_by_id = sql_file("warmup/users_by_id.sql", dialect)
-        self.assignments_of_users = by_user_index("assignments_of_users")
-        self.assignments_of_user_range = by_user_index("assignments_of_user_range")
-
-
-def _fetch_raw(conn: Connection, sql: str, **params: int | Sequence[int]) -> list[tuple]:
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(inline_ints(sql, params))
-        return cursor.fetchall()
-    finally:
-        cursor.close()
 
 
 class UserCacheWarmer:
@@ -136,7 +67,7 @@ class UserCacheWarmer:
         self._schema = schema
 
     @functools.cached_property
-    def sql(self) -> _Queries:
+    def sql(self) -> Queries:
         """The queries, for the access path the schema offers: read once per warmer (so once per task)."""
         schema = self._schema
         if schema is None:
@@ -147,7 +78,7 @@ class UserCacheWarmer:
         except SchemaError as exc:
             raise SchemaError(f"roster database {describe(self.engine)}: {exc}") from None
         log.info("assignments are read through %s", access_path.describe())
-        return _Queries(self.engine.dialect.name, access_path)
+        return Queries(self.engine.dialect.name, access_path)
 
     @functools.cached_property
     def writer(self) -> CacheWriter:
@@ -243,7 +174,7 @@ class UserCacheWarmer:
     # -- internals ------------------------------------------------------------------------------------------
 
     def _connect(self):
-        return _Guarded(self.engine)
+        return GuardedConnection(self.engine)
 
     def _load_line_items(self, conn: Connection) -> dict[int, dict[str, Any]]:
         return {row[0]: line_item_document(tuple(row)) for row in conn.execute(self.sql.line_items)}
@@ -255,7 +186,7 @@ class UserCacheWarmer:
     def _keyset_pages(self, conn: Connection, options: WarmupOptions, remainder: int, *, with_assignments=True):
         after_id = 0
         while True:
-            users = _fetch_raw(
+            users = fetch_raw(
                 conn,
                 self.sql.users_page,
                 after_id=after_id,
@@ -266,7 +197,7 @@ class UserCacheWarmer:
             if not with_assignments or not users:
                 assignments = []
             elif options.modulo <= RANGE_MAX_MODULO:
-                assignments = _fetch_raw(
+                assignments = fetch_raw(
                     conn,
                     self.sql.assignments_of_user_range,
                     first_id=users[0][0],
@@ -286,14 +217,14 @@ class UserCacheWarmer:
 
     def _id_pages(self, conn: Connection, user_ids: list[int], batch: int, *, with_assignments=True):
         for start in range(0, len(user_ids), batch):
-            users = _fetch_raw(conn, self.sql.users_by_id, user_ids=user_ids[start : start + batch])
+            users = fetch_raw(conn, self.sql.users_by_id, user_ids=user_ids[start : start + batch])
             assignments = self._assignments(conn, users) if with_assignments and users else []
             conn.connection.rollback()  # end the page's snapshot, as in _keyset_pages
             if users:
                 yield users, assignments
 
     def _assignments(self, conn: Connection, users: Sequence[UserRow]):
-        return _fetch_raw(conn, self.sql.assignments_of_users, user_ids=[user[0] for user in users])
+        return fetch_raw(conn, self.sql.assignments_of_users, user_ids=[user[0] for user in users])
 
     def _users_by_username(self, conn: Connection, usernames: Sequence[str], modulo: int, remainder: int):
         return conn.execute(
@@ -365,28 +296,3 @@ class UserCacheWarmer:
         )  # fmt: skip
         if on_page is not None:
             on_page(result)
-
-
-class _Guarded:
-    """A connection whose driver errors become one operator-facing line naming the roster_db connection."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.conn: Connection | None = None
-
-    def __enter__(self) -> Connection:
-        try:
-            self.conn = self.engine.connect()
-        except DBAPIError as exc:
-            raise unavailable(self.engine, exc) from exc
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        assert self.conn is not None
-        try:
-            self.conn.close()
-        except DBAPIError:
-            pass
-        # The hot queries run on the raw DB-API cursor, so the driver's own errors arrive unwrapped too.
-        if isinstance(exc, (DBAPIError, self.engine.dialect.loaded_dbapi.Error)):
-            raise unavailable(self.engine, exc) from exc
