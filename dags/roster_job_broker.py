@@ -1,8 +1,9 @@
 """
 ### roster_job_broker
 
-Broker mode: a deferrable SQS sensor on `ROSTER_JOBS_QUEUE_URL` (waiting in the triggerer) receives messages
-`{"ids": [...]}`, one per publishing transaction and lane (the old `{"id": N}` too); then every lane at once, each
+Broker mode: an SQS sensor on `ROSTER_JOBS_QUEUE_URL` receives messages `{"ids": [...]}`, one per publishing
+transaction and lane (the old `{"id": N}` too). It starts and ends in the triggerer: no worker process runs it, so
+an idle queue costs no worker slot and a message wakes the lanes within about a second. Then every lane at once, each
 in its own pool, claims and runs the delivered jobs of its priority range (most urgent first; a delivery of more
 than 1,000 ids is simply drained), drains the rest of its backlog, and keeps looking for new jobs until it has been
 idle for `ROSTER_BROKER_IDLE_WAIT` seconds (10), all within 50 s. Then `settle_messages` deletes the messages all
@@ -44,6 +45,7 @@ with DAG(
         task_id="wait_for_job_ids",
         aws_conn_id=SQS_CONN_ID,
         sqs_queue=QUEUE_URL,
+        queue_setting="ROSTER_JOBS_QUEUE_URL",  # the wait starts and ends in the triggerer: no worker for it
         # One long poll: it returns as soon as a message arrives (low latency), and an idle queue costs one
         # request per 5 s. The lanes then drain their backlog, so a wake-up is not limited to 10 ids.
         max_messages=10,

@@ -49,6 +49,22 @@ def test_broker_dag_runs_the_lanes_side_by_side_then_settles_the_messages(dagbag
     assert {dag.task_dict[t].pool for t in lanes} == {"roster_jobs_urgent", "roster_jobs_all"}
 
 
+def test_broker_sensor_starts_and_ends_in_the_triggerer_as_the_scheduler_sees_it(dagbag):
+    from airflow.serialization.serialized_objects import BaseSerialization, DagSerialization
+
+    from roster.triggers.jobs import JobMessageTrigger
+
+    serialized = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags["roster_job_broker"]))
+    sensor = serialized.task_dict["wait_for_job_ids"]
+    assert sensor.start_from_trigger is True
+    args = sensor.start_trigger_args
+    assert args.trigger_cls == "roster.triggers.jobs.JobMessageTrigger" and args.next_method == "execute_complete"
+    trigger = JobMessageTrigger(**BaseSerialization.deserialize(args.trigger_kwargs))  # what the triggerer builds
+    assert trigger.queue_setting == "ROSTER_JOBS_QUEUE_URL" and trigger.sqs_queue == ""
+    assert (trigger.wait_time_seconds, trigger.max_messages, trigger.delete_message_on_reception) == (5, 10, False)
+    assert trigger.give_up_after == 3600 and trigger.aws_conn_id == "roster_sqs"
+
+
 def test_a_bad_broker_idle_wait_is_an_import_error_that_names_the_variable(monkeypatch):
     from airflow.dag_processing.dagbag import DagBag
 

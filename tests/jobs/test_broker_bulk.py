@@ -4,6 +4,7 @@ is settled in one call, ten deletions a request. SQS requests are counted throug
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections import Counter
@@ -135,6 +136,9 @@ def test_lanes_take_the_messages_of_a_sensor_or_of_the_triggering_asset_events()
     message = {"MessageId": "m1", "Body": '{"ids": [4, 5]}'}
     sensor = SimpleNamespace(xcom_pull=lambda task_ids, key: [message] if (task_ids, key) == ("wait", "messages") else None)
     assert delivered_messages({"ti": sensor}, "wait") == [message]
+    # A sensor ended in the triggerer: Airflow stores the XCom of its task-end event as JSON text.
+    as_text = SimpleNamespace(xcom_pull=lambda task_ids, key: json.dumps([message]))
+    assert delivered_messages({"ti": as_text}, "wait") == [message]
     events = {"asset": [SimpleNamespace(extra={"from_trigger": True, "payload": {"message_batch": [message]}}),
                         SimpleNamespace(extra={})]}  # fmt: skip
     assert delivered_messages({"triggering_asset_events": events}, None) == [message]

@@ -103,7 +103,9 @@ def delivered_messages(context: Context, sensor_task_id: str | None) -> list[dic
     those of the asset events that triggered the run (an AssetWatcher on a MessageQueueTrigger: the event's
     ``extra["payload"]["message_batch"]``)."""
     if sensor_task_id is not None:
-        return context["ti"].xcom_pull(task_ids=sensor_task_id, key="messages") or []
+        from roster.sensors.jobs import received_messages
+
+        return received_messages(context["ti"], sensor_task_id)
     events = context.get("triggering_asset_events") or {}
     return [
         message
@@ -190,7 +192,7 @@ class SettleJobMessagesOperator(BaseOperator):
         from roster.connections import sqs_client
         from roster.jobs.broker import settle_backlog, settle_messages
 
-        messages = context["ti"].xcom_pull(task_ids=self.sensor_task_id, key="messages") or []
+        messages = delivered_messages(context, self.sensor_task_id)
         client = sqs_client(self.sqs_conn_id)
         with job_queue(self.db_conn_id, self.queue_name) as queue:
             result = settle_messages(queue, client, self.queue_url, messages)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException
+from airflow.triggers.base import StartTriggerArgs
 
 from roster import settings
 from roster.sensors.warmup import WarmupMessageSensor
@@ -66,4 +68,41 @@ class JobQueueSensor(BaseSensorOperator):
 
 class JobMessageSensor(WarmupMessageSensor):
     """The broker's :class:`SqsSensor`: its messages carry their receive count (and attributes), so that a message
-    whose job stays READY is given up after ``ROSTER_SQS_MAX_RECEIVES`` deliveries instead of coming back forever."""
+    whose job stays READY is given up after ``ROSTER_SQS_MAX_RECEIVES`` deliveries instead of coming back forever.
+
+    Given ``queue_setting`` (the environment variable or Airflow Variable that holds the queue URL) and
+    ``deferrable=True``, it starts and ends in the triggerer (:class:`~roster.triggers.jobs.JobMessageTrigger`):
+    the scheduler defers it straight away, and a message ends it with the XCom ``messages``, so neither the wait
+    nor the wake-up starts a worker process; the lanes are scheduled about a second sooner. ``timeout`` then
+    skips the run when no message came. Without ``queue_setting`` (or under ``dag.test()``, which runs every task
+    on its worker) it runs as the SqsSensor it is.
+    """
+
+    def __init__(self, *, queue_setting: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.queue_setting = queue_setting
+        if queue_setting and self.deferrable:
+            self.start_from_trigger = True
+            self.start_trigger_args = StartTriggerArgs(
+                trigger_cls="roster.triggers.jobs.JobMessageTrigger",
+                trigger_kwargs=self._start_trigger_kwargs(),
+                next_method="execute_complete",
+                timeout=None,  # the trigger gives up itself, skipping the run (soft fail)
+            )  # fmt: skip
+
+    def _start_trigger_kwargs(self) -> dict[str, Any]:
+        return {
+            "sqs_queue": "", "queue_setting": self.queue_setting, "give_up_after": float(self.timeout),
+            "aws_conn_id": self.aws_conn_id, "max_messages": self.max_messages, "num_batches": self.num_batches,
+            "wait_time_seconds": self.wait_time_seconds, "visibility_timeout": self.visibility_timeout,
+            "delete_message_on_reception": self.delete_message_on_reception, "waiter_delay": int(self.poke_interval),
+            "region_name": self.region_name, "verify": self.verify, "botocore_config": self.botocore_config,
+        }  # fmt: skip
+
+
+def received_messages(ti: Any, sensor_task_id: str) -> list[dict]:
+    """The messages a :class:`JobMessageSensor` received (its XCom ``messages``), however it ended. Ended from the
+    triggerer, its XCom is stored by Airflow 3.3's task-end event as JSON text (serialized twice), which is read
+    back here as the list it was."""
+    messages = ti.xcom_pull(task_ids=sensor_task_id, key="messages") or []
+    return json.loads(messages) if isinstance(messages, str) else messages
