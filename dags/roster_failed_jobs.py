@@ -12,7 +12,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, Param
 
-from roster.operators.jobs import FailedJobsOperator
+from roster.operators.job_maintenance import FailedJobsOperator
 from roster.params import ID_LIST_SCHEMA
 
 with DAG(

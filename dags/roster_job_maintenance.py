@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG, Param
 
 from roster.operators.health import JobQueueGaugesOperator
-from roster.operators.jobs import ClearFinishedJobsOperator, RebrokerJobsOperator, RescueJobsOperator
+from roster.operators.job_maintenance import ClearFinishedJobsOperator, RebrokerJobsOperator, RescueJobsOperator
 
 with DAG(
     dag_id="roster_job_maintenance",

@@ -75,7 +75,7 @@ def _read_by_roster(mariadb_engine, dag_id: str, params: dict):
 
         return WarmupOptions.from_params(params)
     if dag_id == "roster_clear_finished_jobs":
-        from roster.operators.jobs import ClearFinishedJobsOperator
+        from roster.operators.job_maintenance import ClearFinishedJobsOperator
 
         return ClearFinishedJobsOperator(task_id="clear", days=params["days"]).execute({})
     return params

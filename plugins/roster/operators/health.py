@@ -10,13 +10,14 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from roster import settings
-from roster.operators.jobs import _JobMaintenanceOperator, job_queue
+from roster.operators.job_maintenance import JobMaintenanceOperator
+from roster.operators.jobs import job_queue
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class JobQueueGaugesOperator(_JobMaintenanceOperator):
+class JobQueueGaugesOperator(JobMaintenanceOperator):
     """Send each lane's depth per state and its oldest ready job's age as gauges; returns them."""
 
     def execute(self, context: Context) -> dict[str, Any]:

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowFailException
 
 from roster.errors import InvalidOptionError
-from roster.operators.jobs import _JobMaintenanceOperator, job_queue
+from roster.operators.job_maintenance import JobMaintenanceOperator
+from roster.operators.jobs import job_queue
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class CancelJobsOperator(_JobMaintenanceOperator):
+class CancelJobsOperator(JobMaintenanceOperator):
     """Jobs not running become CANCELLED at once; running ones are flagged (see ``JobQueue.cancel``)."""
 
     def execute(self, context: Context) -> dict[str, Any]:
