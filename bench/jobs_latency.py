@@ -4,14 +4,14 @@
 
 Starts ``scripts/standalone.sh`` (airflow standalone: scheduler, LocalExecutor, dag-processor, triggerer,
 api-server) in a temporary home, with a moto SQS server, the roster database ``roster_bench`` on the local MariaDB,
-and unpaused: roster_job_queue (every minute), roster_job_broker (``@continuous``, deferrable SqsSensor on the jobs
-queue) and roster_job_events (bench/dags/: an Asset whose AssetWatcher runs a MessageQueueTrigger on a queue of its
-own, so the two designs never share a message). Then:
+and unpaused: roster_job_queue (every minute), roster_job_broker (``@continuous``, an SqsSensor on the jobs
+queue that starts and ends in the triggerer) and roster_job_events (bench/dags/: an Asset whose AssetWatcher runs
+a MessageQueueTrigger on a queue of its own, so the two designs never share a message). Then:
 
 1. baseline, polling: ``--baseline-jobs`` jobs published without the broker, spread evenly over one minute (the
    schedule's interval, so the figure does not hang on where in the minute they land), so only the every-minute
    roster_job_queue runs them;
-2. ``@continuous`` + SqsSensor: ``--jobs`` jobs published one by one at ``--rate`` per second through the broker
+2. ``@continuous`` + sensor in the triggerer: ``--jobs`` jobs published one by one at ``--rate`` per second through the broker
    (their ids sent to SQS after each commit), so roster_job_broker wakes and runs them;
 3. AssetWatcher + MessageQueueTrigger: the same, through roster_job_events's queue.
 
@@ -212,11 +212,11 @@ def main() -> None:
             raise SystemExit(f"baseline: not all jobs finished within {args.timeout} s:\n{airflow.log_tail()}")
         polled, _ = report(engine, "polling (roster_job_queue, every minute)", "b", first)
 
-        sensor = brokered(airflow, engine, "broker, @continuous + SqsSensor", "roster_job_broker", queue_url, "j",
+        sensor = brokered(airflow, engine, "broker, @continuous + sensor in the triggerer", "roster_job_broker", queue_url, "j",
                           args, rng)  # fmt: skip
         events = brokered(airflow, engine, "broker, AssetWatcher + MessageQueueTrigger", "roster_job_events",
                           events_url, "e", args, rng)  # fmt: skip
-    print(f"\np50 latency, polling / @continuous + SqsSensor / AssetWatcher: {polled:.2f} s / {sensor[0]:.2f} s / "
+    print(f"\np50 latency, polling / @continuous + sensor / AssetWatcher: {polled:.2f} s / {sensor[0]:.2f} s / "
           f"{events[0]:.2f} s = {polled / max(sensor[0], 1e-3):.1f}x / {polled / max(events[0], 1e-3):.1f}x")
 
 

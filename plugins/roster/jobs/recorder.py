@@ -2,8 +2,8 @@
 
 A consumer records finished jobs in the transaction of its next claim (one commit for both). Should it be killed
 (SIGKILL, OOM) first, the jobs finished but not recorded run again after their lease expires. This thread bounds
-that: once more than KEEP_JOBS records wait and the oldest finished RECORD_AFTER seconds ago, it writes them on a
-connection of its own. So a killed consumer re-runs at most the job in hand plus the jobs finished in about the
+that: once KEEP_JOBS records wait and the oldest finished RECORD_AFTER seconds ago, it writes them on a connection
+of its own. So a killed consumer re-runs at most the job in hand plus the jobs finished in about the
 last 100 ms, or 5 jobs, whichever is more. Fast jobs are still recorded by the claims (a batch of no-op jobs takes
 less than RECORD_AFTER), so the thread rarely writes and throughput stays as it was.
 """
@@ -72,7 +72,7 @@ class Recorder:
     def _due(self) -> bool:
         with self.lock:
             age = time.monotonic() - self.oldest
-            return bool(self.pending) and (age >= FLUSH_SECONDS or (len(self.pending) > KEEP_JOBS and age >= RECORD_AFTER))
+            return bool(self.pending) and (age >= FLUSH_SECONDS or (len(self.pending) >= KEEP_JOBS and age >= RECORD_AFTER))
 
     def _run(self) -> None:
         while not self.stopped.wait(TICK):
