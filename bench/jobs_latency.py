@@ -11,8 +11,8 @@ a MessageQueueTrigger on a queue of its own, so the two designs never share a me
 1. baseline, polling: ``--baseline-jobs`` jobs published without the broker, spread evenly over one minute (the
    schedule's interval, so the figure does not hang on where in the minute they land), so only the every-minute
    roster_job_queue runs them;
-2. ``@continuous`` + sensor in the triggerer: ``--jobs`` jobs published one by one at ``--rate`` per second through the broker
-   (their ids sent to SQS after each commit), so roster_job_broker wakes and runs them;
+2. ``@continuous`` + sensor in the triggerer: ``--jobs`` jobs published one by one (by 4 threads) at ``--rate``
+   per second through the broker (their ids sent to SQS after each commit), so roster_job_broker wakes and runs them;
 3. AssetWatcher + MessageQueueTrigger: the same, through roster_job_events's queue.
 
 Jobs are the test callback ``record`` (tests/jobs/callbacks.py); half in the urgent lane (priority 0-9), half in
@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
+import json
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +55,7 @@ from roster.jobs.broker import SqsBroker  # noqa: E402
 from tests.standalone import StandaloneAirflow  # noqa: E402
 
 BASELINE_SPREAD = 60.0  # seconds: roster_job_queue's interval
+PUBLISHERS = 4  # threads publishing, so that the rate asked is the rate published
 EVENTS_QUEUE = "roster-job-events"  # the AssetWatcher design's own queue, so the two designs never share messages
 RUNS_DDL = "CREATE TABLE IF NOT EXISTS job_runs (run_key VARCHAR(64), pid INT, started DOUBLE, finished DOUBLE)"
 
@@ -60,12 +64,23 @@ def percentile(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, max(0, round(fraction * len(values)) - 1))]
 
 
-def publish(queue: JobQueue, prefix: str, count: int, rate: float, rng: random.Random) -> float:
+def publish(new_queue: Callable[[], JobQueue], prefix: str, count: int, rate: float, rng: random.Random) -> float:
+    """``count`` jobs, job i published at ``i / rate`` s, by PUBLISHERS threads (as an application's several web
+    workers would: one publish, a commit and an SQS send, can take longer than 1/rate), each with its own JobQueue
+    from ``new_queue``; half urgent (0-9), half general (10-99). Returns the seconds it took."""
+    priorities = [rng.randrange(0, 10) if i % 2 else rng.randrange(10, 100) for i in range(count)]
+    turns = itertools.count()  # next() on it is atomic under the GIL: each index is taken once
     started = time.monotonic()
-    for i in range(count):
-        priority = rng.randrange(0, 10) if i % 2 else rng.randrange(10, 100)
-        queue.publish("record", {"key": f"{prefix}{i}"}, priority=priority)
-        time.sleep(max(0.0, started + (i + 1) / rate - time.monotonic()))
+
+    def publisher() -> None:
+        queue = new_queue()
+        while (i := next(turns)) < count:
+            time.sleep(max(0.0, started + i / rate - time.monotonic()))
+            queue.publish("record", {"key": f"{prefix}{i}"}, priority=priorities[i])
+
+    with ThreadPoolExecutor(PUBLISHERS) as pool:
+        for done in [pool.submit(publisher) for _ in range(PUBLISHERS)]:
+            done.result()
     return time.monotonic() - started
 
 
@@ -86,14 +101,16 @@ def wait_finished(engine, first_id: int, timeout: float) -> bool:
 def report(engine, name: str, prefix: str, first_id: int) -> tuple[float, float]:
     with engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT id, priority, worker, last_attempt_at, created_at, state FROM background_job WHERE id >= :f"),
+            text("SELECT id, priority, worker, last_attempt_at, created_at, state, parameters FROM background_job "
+                 "WHERE id >= :f"),
             {"f": first_id},
-        ).fetchall()
+        ).fetchall()  # fmt: skip
         runs = conn.execute(
             text("SELECT run_key, started FROM job_runs WHERE run_key LIKE :p"), {"p": prefix + "%"}
         ).fetchall()
     keys = [key for key, _ in runs]
-    started_at = {int(key[len(prefix) :]) + first_id: started for key, started in runs}
+    job_of_key = {json.loads(r.parameters)["key"]: r.id for r in rows if r.parameters and "key" in r.parameters}
+    started_at = {job_of_key.get(key): started for key, started in runs}  # several publishers: ids not in key order
     out_of_order = 0
     claims: dict[tuple, list] = {}
     for r in rows:
@@ -131,8 +148,8 @@ def brokered(airflow, engine, design: str, dag_id: str, url: str, prefix: str, a
     latency, and per 1,000 jobs the runs of ``dag_id`` created and the SQS requests made (moto's log: all clients)."""
     runs_before, requests_before = len(airflow.runs(dag_id)), moto_requests(airflow)
     first = JobQueue(engine).publish("noop") + 1
-    took = publish(JobQueue(engine, broker=SqsBroker(url)), prefix, args.jobs, args.rate, rng)
-    print(f"\n{design}: published {args.jobs} jobs through SQS in {took:.1f} s", flush=True)
+    took = publish(lambda: JobQueue(engine, broker=SqsBroker(url)), prefix, args.jobs, args.rate, rng)
+    print(f"\n{design}: published {args.jobs} jobs through SQS in {took:.1f} s ({args.jobs / took:.0f}/s)", flush=True)
     if not wait_finished(engine, first, args.timeout):
         raise SystemExit(f"{design}: not all jobs finished within {args.timeout} s:\n{airflow.log_tail()}")
     # The lanes' time limit (50 s): this design's lanes have stopped before the next phase, and its last wake-ups
@@ -206,7 +223,7 @@ def main() -> None:
         time.sleep(10)  # the broker's first run reaches its deferred sensor
 
         first = JobQueue(engine).publish("noop") + 1  # a marker: ids after it are this phase's
-        took = publish(JobQueue(engine), "b", args.baseline_jobs, args.baseline_jobs / BASELINE_SPREAD, rng)
+        took = publish(lambda: JobQueue(engine), "b", args.baseline_jobs, args.baseline_jobs / BASELINE_SPREAD, rng)
         print(f"baseline: published {args.baseline_jobs} jobs without the broker in {took:.1f} s", flush=True)
         if not wait_finished(engine, first, args.timeout):
             raise SystemExit(f"baseline: not all jobs finished within {args.timeout} s:\n{airflow.log_tail()}")

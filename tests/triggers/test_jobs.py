@@ -84,6 +84,20 @@ def test_message_trigger_ends_the_sensor_with_the_messages_as_its_xcom(jobs_queu
         "Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"  # fmt: skip
 
 
+def test_message_trigger_long_polls_without_a_pause_in_between(jobs_queue, sqs_client):
+    trigger = _message_trigger(waiter_delay=60)  # a pause after an empty poll would outlast the wait below
+
+    async def scenario():
+        first = asyncio.ensure_future(trigger.run().__anext__())
+        await asyncio.sleep(2.5)  # the first long polls (1 s each) came back empty
+        assert not first.done()
+        await asyncio.to_thread(sqs_client.send_message, QueueUrl=jobs_queue, MessageBody='{"ids": [1]}')
+        return await asyncio.wait_for(first, timeout=15)
+
+    event = asyncio.run(scenario())
+    assert isinstance(event, TaskSuccessEvent) and event.xcoms["messages"][0]["Body"] == '{"ids": [1]}'
+
+
 def test_message_trigger_skips_the_run_when_no_message_comes(jobs_queue):
     started = time.monotonic()
 

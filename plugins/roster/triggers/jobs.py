@@ -62,6 +62,7 @@ class JobMessageTrigger(WarmupMessageTrigger):
     ``start_from_trigger``) and it ends the sensor there, its messages as the XCom ``messages``, so no worker
     process starts or resumes for the wait, and the lanes are scheduled as soon as a message arrives.
 
+    It long-polls without a pause in between (``waiter_delay`` only paces short polls, ``wait_time_seconds=0``).
     Trigger arguments are not templated, so the queue URL may be given as ``queue_setting``: the name of the
     environment variable or Airflow Variable that holds it, read here. After ``give_up_after`` seconds without a
     message the sensor is skipped (so is the rest of its run) and the next run waits afresh.
@@ -94,7 +95,8 @@ class JobMessageTrigger(WarmupMessageTrigger):
                     self.log.info("no job message within %.0f s: this run is skipped", self.give_up_after)
                     yield TaskSkippedEvent()
                     return
-                await asyncio.sleep(self.waiter_delay)
+                if not self.wait_time_seconds:  # a long poll is the wait itself: a pause would only add latency
+                    await asyncio.sleep(self.waiter_delay)
 
 
 def json_safe(value: Any) -> Any:
