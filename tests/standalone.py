@@ -177,6 +177,16 @@ class StandaloneAirflow:
         ).stdout.decode()  # fmt: skip
         return dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
 
+    def wait_until(self, condition, timeout: float, what: str) -> None:
+        """Until ``condition()`` is true, polling every 0.5 s; after ``timeout`` s, an AssertionError naming
+        ``what`` with the end of Airflow's log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{what}: not within {timeout:.0f} s\n{self.log_tail()}")
+
     def runs(self, dag_id: str) -> list[dict]:
         """The DAG's runs, newest first (``airflow dags list-runs -o json``)."""
         return self.cli_json("dags", "list-runs", dag_id, "-o", "json")

@@ -47,15 +47,6 @@ def _sensor_instances(airflow: StandaloneAirflow) -> list[tuple]:
         ).fetchall()
 
 
-def _wait_until(condition, timeout: float, what: str, airflow: StandaloneAirflow) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s\n{airflow.log_tail()}")
-
-
 def test_the_broker_sensor_waits_and_wakes_in_the_triggerer_only(airflow, mariadb_engine):
     import boto3
 
@@ -63,14 +54,14 @@ def test_the_broker_sensor_waits_and_wakes_in_the_triggerer_only(airflow, mariad
     client = boto3.client("sqs", endpoint_url=url.rsplit("/", 2)[0], region_name="us-east-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
     queue = JobQueue(mariadb_engine, broker=SqsBroker(url, client=client))
-    _wait_until(lambda: any(s[1] == "deferred" for s in _sensor_instances(airflow)), 120, "sensor deferred", airflow)
+    airflow.wait_until(lambda: any(s[1] == "deferred" for s in _sensor_instances(airflow)), 120, "sensor deferred")
 
     for wave in range(2):  # two wake-ups: the second after the first run has ended
         with queue.bulk() as ids:  # one message per lane after the commit
             for i in range(6):
                 queue.publish("record", {"key": f"w{wave}-{i}"}, priority=(5 if i % 2 else 50))
         assert len(ids) == 6
-        _wait_until(lambda: set(states(mariadb_engine).values()) == {State.FINISHED}, 120, f"wave {wave}", airflow)
+        airflow.wait_until(lambda: set(states(mariadb_engine).values()) == {State.FINISHED}, 120, f"wave {wave}")
         time.sleep(3)  # the run settles and ends (idle wait 1 s)
 
     done = runs(mariadb_engine)
