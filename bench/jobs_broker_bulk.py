@@ -3,15 +3,15 @@
 
     flock /tmp/roster-bench.lock .venv/bin/python bench/jobs_broker_bulk.py [--jobs 20000] [--per-job-jobs 1000]
 
-Starts ``scripts/standalone.sh`` (see bench/jobs_latency.py: moto SQS, MariaDB database ``roster_bench``) with
-roster_job_broker unpaused. For each design, one bulk of jobs (``record``: each run is written to job_runs), half
-urgent (0-9), half general (10-19): ``--jobs`` through roster's broker, ``--per-job-jobs`` through the per-job
-design (on moto, under load, each of its SendMessageBatch requests took about a second: 20,000 jobs would take
-half an hour; its figures per 1,000 jobs are given for both). Then it prints: how long ``bulk()`` took, of which
-the broker's send after the commit; the publisher's SQS requests by operation (counted through botocore's
-``before-call`` event hook); the time from ``bulk()``'s return until every job is FINISHED, and until the queue
-holds no message (all settled); whether every job ran exactly once; SQS requests in all (the moto server's log:
-the publisher, the sensor's polls, the settling) and roster_job_broker runs created.
+Starts ``scripts/standalone.sh`` (see bench/jobs_latency.py: moto SQS, MariaDB database ``roster_bench_latency``)
+with roster_job_broker unpaused. For each design, one bulk of jobs (``record``: each run is written to job_runs),
+half urgent (0-9), half general (10-19): ``--jobs`` through roster's broker, ``--per-job-jobs`` through the per-job
+design (on moto, under load, each of its SendMessageBatch requests took about a second: 20,000 jobs would take half
+an hour; its figures per 1,000 jobs are given for both). Then it prints: how long ``bulk()`` took, of which the
+broker's send after the commit; the publisher's SQS requests by operation (counted through botocore's ``before-
+call`` event hook); the time from ``bulk()``'s return until every job is FINISHED, and until the queue holds no
+message (all settled); whether every job ran exactly once; SQS requests in all (the moto server's log: the
+publisher, the sensor's polls, the settling) and roster_job_broker runs created.
 """
 
 from __future__ import annotations
