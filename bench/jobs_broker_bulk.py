@@ -8,8 +8,8 @@ with roster_job_broker unpaused. For each design, one bulk of jobs (``record``: 
 half urgent (0-9), half general (10-19): ``--jobs`` through roster's broker, ``--per-job-jobs`` through the per-job
 design (on moto, under load, each of its SendMessageBatch requests took about a second: 20,000 jobs would take half
 an hour; its figures per 1,000 jobs are given for both). Then it prints: how long ``bulk()`` took, of which the
-broker's send after the commit; the publisher's SQS requests by operation (counted through botocore's ``before-
-call`` event hook); the time from ``bulk()``'s return until every job is FINISHED, and until the queue holds no
+broker's send after the commit; the publisher's SQS requests by operation (counted through botocore's
+``before-call`` event hook); the time from ``bulk()``'s return until every job is FINISHED, and until the queue holds no
 message (all settled); whether every job ran exactly once; SQS requests in all (the moto server's log: the
 publisher, the sensor's polls, the settling) and roster_job_broker runs created.
 """
