@@ -3,11 +3,12 @@
     flock /tmp/roster-bench.lock .venv/bin/python bench/jobs_latency.py [--jobs 1000] [--rate 50] [--baseline-jobs 200]
 
 Starts ``scripts/standalone.sh`` (airflow standalone: scheduler, LocalExecutor, dag-processor, triggerer,
-api-server) in a temporary home, with a moto SQS server, the roster database ``roster_bench_latency`` (its own:
-other benches reset ``roster_bench``) on the local MariaDB,
-and unpaused: roster_job_queue (every minute), roster_job_broker (``@continuous``, an SqsSensor on the jobs
-queue that starts and ends in the triggerer) and roster_job_events (bench/dags/: an Asset whose AssetWatcher runs
-a MessageQueueTrigger on a queue of its own, so the two designs never share a message). Then:
+api-server) in a temporary home, with a moto SQS server, the roster database ``roster_bench_latency`` (its own: other
+benches reset ``roster_bench``) on the local MariaDB, and unpaused: roster_job_queue (every minute),
+roster_job_broker (``@continuous``, an SqsSensor on the jobs queue that starts and ends in the triggerer) and
+roster_job_events (bench/dags/: an Asset whose AssetWatcher runs a MessageQueueTrigger on a queue of its own, so the
+two designs never share a message). The moto server and the publishers stand for SQS and the application, which run
+elsewhere in production: they run at nice 10, below Airflow. Then:
 
 1. baseline, polling: ``--baseline-jobs`` jobs published without the broker, spread evenly over one minute (the
    schedule's interval, so the figure does not hang on where in the minute they land), so only the every-minute
@@ -49,6 +50,7 @@ os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 os.environ["ROSTER_JOB_MODULES"] = "tests.jobs.callbacks"  # record and noop, here and in the Airflow workers
 
 import boto3  # noqa: E402
+import psutil  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from roster.jobs import JobQueue, State  # noqa: E402
@@ -57,6 +59,7 @@ from tests.standalone import StandaloneAirflow  # noqa: E402
 
 BASELINE_SPREAD = 60.0  # seconds: roster_job_queue's interval
 PUBLISHERS = 2  # processes publishing, so that the rate asked is the rate published
+HARNESS_NICE = 10  # the CPU priority of moto and the publishers, below Airflow's (see yield_to_airflow)
 EVENTS_QUEUE = "roster-job-events"  # the AssetWatcher design's own queue, so the two designs never share messages
 RUNS_DDL = "CREATE TABLE IF NOT EXISTS job_runs (run_key VARCHAR(64), pid INT, started DOUBLE, finished DOUBLE)"
 
@@ -87,7 +90,9 @@ def publish(new_queue: Callable[[], JobQueue], prefix: str, count: int, rate: fl
 
 
 def _publisher(new_queue, prefix: str, priorities: list[int], turn: int, rate: float, started: float) -> None:
-    """One publishing process: jobs turn, turn + PUBLISHERS, ..., each at its time."""
+    """One publishing process: jobs turn, turn + PUBLISHERS, ..., each at its time; at HARNESS_NICE (see
+    :func:`yield_to_airflow`)."""
+    os.nice(HARNESS_NICE)
     queue = new_queue()
     for i in range(turn, len(priorities), PUBLISHERS):
         time.sleep(max(0.0, started + i / rate - time.time()))
@@ -177,6 +182,19 @@ def brokered(airflow, engine, design: str, dag_id: str, url: str, prefix: str, a
     return figures
 
 
+def yield_to_airflow(sqs_endpoint: str) -> None:
+    """The harness runs at a lower CPU priority (nice HARNESS_NICE) than Airflow: the moto server (the stand-in for
+    SQS) and the publishers (the application's web workers) run elsewhere in production, yet here they share the
+    two cores with Airflow, and a wake-up's task start waited on them."""
+    port = sqs_endpoint.rsplit(":", 1)[1].split("/", 1)[0]
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "moto.server" in cmdline and port in cmdline:
+            process.nice(HARNESS_NICE)
+            return
+    raise SystemExit(f"no moto server on port {port} to lower the priority of")
+
+
 def dags_folder() -> Path:
     """dags/ and bench/dags/roster_job_events.py (the AssetWatcher design) in one folder, by symbolic links."""
     folder = Path(tempfile.mkdtemp(prefix="roster-latency-dags-"))
@@ -231,6 +249,7 @@ def main() -> None:
     unpause = "roster_job_queue roster_job_broker roster_job_events"
     with standalone("roster-latency-", unpause, env) as airflow:
         queue_url = airflow.environment()["ROSTER_JOBS_QUEUE_URL"]
+        yield_to_airflow(queue_url)
         sqs = boto3.client("sqs", endpoint_url=queue_url.rsplit("/", 2)[0], region_name="us-east-1")
         events_url = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
         rng = random.Random(3)
