@@ -185,3 +185,54 @@ def test_database_unreachable_is_one_line_and_exit_2(args, sqs_endpoint):
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith("roster: error: roster database") and "Can't connect to server on '127.0.0.1'" in err
     assert "Secret12chars" not in err + done.stdout.decode()
+
+
+FILE_REFUSED = [
+    # (line 3 of a --from-file whose line 1 is a good unique job and line 2 is blank, what the error says after
+    #  "jobs.jsonl line 3: ")
+    ('{"callback": "noop", "priority": -5}', "priority -5 is in no lane of include/pools.json"),
+    ('{"callback": "record", "params": {"key": "k", "bogus": 1}}', "job record: unknown param(s) bogus; known: key, sleep"),
+    ('{"callback": "record"}', "job record: missing param(s) key"),
+    ('{"callback": "noop", "params": [1]}', "job parameters must be a JSON object (a dict), got list"),
+    ('{"callback": "noop", "identifier": "' + "i" * 192 + '"}', "identifier is 192 characters long; at most 191 fit"),
+    ('{"callback": "noop", "delay": 1e12}', "delay=1000000000000.0 is out of range"),
+    ('{"callback": "noop", "unique": true}', "a unique job needs an identifier"),
+    ('{"callback": "noop", "params": {"deep": ' + "[" * 31 + "]" * 31 + "}}", "parameter deep" + "[0]" * 30 + " is nested deeper than 31 levels"),
+    ('{"callback": "noop", "prio": 1}', "unknown param(s) prio (did you mean priority?)"),
+    ('{"callback": "no_such_callback"}', "unknown job callback 'no_such_callback'"),
+    ('{"params": {}}', 'a line must be a JSON object with "callback"'),
+    ("{nope", "unexpected character"),
+]
+
+
+@pytest.mark.parametrize(("line", "message"), FILE_REFUSED, ids=[m[:50] for _, m in FILE_REFUSED])
+def test_publish_from_file_names_the_bad_line_and_publishes_nothing(roster, mariadb_engine, tmp_path, line, message):
+    """Every line goes through the publisher's checks (each once) before any job is inserted: a unique job on an
+    earlier line, which a bulk inserts at once, is not published either."""
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"callback": "noop", "unique": true, "identifier": "first"}\n\n' + line + "\n")
+
+    code, out, err = roster("jobs", "publish", "--from-file", str(jobs))
+
+    assert code == 2 and out == "", err
+    assert f"{jobs} line 3: {message}" in err and err.strip().count("\n") == 0, err
+    with mariadb_engine.connect() as conn:
+        tables = conn.execute(text("SHOW TABLES LIKE 'background_job'")).fetchall()
+        assert not tables or conn.execute(text("SELECT COUNT(*) FROM background_job")).scalar() == 0
+
+
+def test_publish_from_file_prints_every_id_in_line_order_unique_ones_too(roster, mariadb_engine, tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"callback": "noop", "params": {"n": 1}}\n'
+                    '{"callback": "noop", "unique": true, "identifier": "once", "params": {"n": 2}}\n'
+                    '{"callback": "record", "params": {"key": "k"}, "queue": "other"}\n')  # fmt: skip
+
+    code, out, err = roster("jobs", "publish", "--from-file", str(jobs))
+
+    assert code == 0, err
+    ids = [int(line) for line in out.split()]
+    with mariadb_engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, queue, identifier, parameters FROM background_job")).fetchall()
+    by_id = {r[0]: (r[1], r[2], orjson.loads(r[3])) for r in rows}
+    assert [by_id[i] for i in ids] == [("default", None, {"n": 1}), ("default", "once", {"n": 2}),
+                                       ("other", None, {"key": "k"})]  # fmt: skip

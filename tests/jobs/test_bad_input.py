@@ -54,7 +54,11 @@ REFUSED = [
     ("noop", {"s": "\udcff"}, {}, "job parameters must be JSON"),
     ("noop", [1, 2], {}, "job parameters must be a JSON object (a dict), got list"),
     ("noop", "text", {}, "job parameters must be a JSON object (a dict), got str"),
+    ("noop", {"t": (1, NAN)}, {}, "parameter t[1] is not a finite number"),  # orjson writes a tuple as a list
+    ("noop", {"null": None, "x": [NAN]}, {}, "parameter x[0] is not a finite number"),
     ("record", {"key": "k", "bogus": 1}, {}, "job record: unknown param(s) bogus; known: key, sleep"),
+    ("record", {"key": "k", 1: "x"}, {}, "job record: parameter names must be strings (JSON object keys), got 1"),
+    ("record", [1], {}, "job parameters must be a JSON object (a dict), got list"),
     ("record", {}, {}, "job record: missing param(s) key"),
     ("fail_permanently", {"x": 1}, {}, "job fail_permanently: unknown param(s) x"),
     ("no_such_callback", None, {}, "unknown job callback 'no_such_callback'"),
@@ -115,6 +119,8 @@ ACCEPTED = [
     ("noop", None, {"serial_group": "😀" * 191}, {"serial_group": "😀" * 191}),
     ("noop", {"emoji": "😀" * 1000, "float": 1e308, "neg": -0.0, "int": 2**63 - 1}, {}, {}),
     ("noop", _deep(29), {}, {}),  # 30 lists in the document's object: as deep as MariaDB takes
+    # "null" and many brackets: the values are walked, and nothing is wrong with them
+    ("noop", {"none": None, "text": "null [[[{{{", "wide": [[1]] * 40}, {}, {}),
     ("record", {"key": "api"}, {"delay": 0}, {"priority": 50}),
 ]
 
@@ -189,3 +195,25 @@ def test_temporary_failures_stop_after_max_attempts_and_show_in_failed(maria, mo
     failed = queue.failed()
     assert [(item["id"], item["number_of_attempts"]) for item in failed] == [(job_id, 2)]
     assert "ConnectionError: remote API down" in failed[0]["error_message"]
+
+
+def test_a_callback_with_positional_only_parameters_is_bound_by_inspect(maria):
+    """The signature is read once per callback; a positional-only parameter (which no job can give by name) is
+    left to inspect's bind, whose reason the message keeps."""
+    from roster.jobs import JobQueue, job
+    from roster.jobs.limits import signature
+
+    @job("positional_only_test")
+    def positional(key, /, **rest) -> None:
+        pass
+
+    queue = JobQueue(maria)
+    queue.update_schema()
+    for _ in range(3):
+        with pytest.raises(InvalidOptionError) as refused:
+            queue.publish("positional_only_test", {"key": 1})
+        assert str(refused.value) == ("job positional_only_test: parameters do not fit positional(key, /, **rest): "
+                                      "'key' parameter is positional only, but was passed as a keyword")  # fmt: skip
+    assert signature.cache_info().currsize >= 1 and signature(positional) is signature(positional)
+    assert states(maria) == {}
+

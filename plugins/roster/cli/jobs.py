@@ -55,27 +55,24 @@ FILE_FIELDS = ("callback", "params", "priority", "serial_group", "identifier", "
 
 
 def _publish_file(args) -> int:
-    """One job a line (``{"callback": ..., "params": {...}}`` plus publish's options), every line checked first,
-    then one bulk insert; prints the ids, one a line."""
-    from roster.jobs.registry import get
+    """One job a line (``{"callback": ..., "params": {...}}`` plus publish's options): every line checked first, by
+    the publisher's own checks (each once), then one bulk insert; prints the ids, one a line. A bad line is named
+    (``jobs.jsonl line 7: ...``) and nothing is published."""
+    from roster.jobs.publisher import new_job
     from roster.params import refuse_unknown
 
-    entries = []
+    jobs = []
     for number, line in _lines(args.from_file):
         try:
             entry = orjson.loads(line)
             if not isinstance(entry, dict) or not isinstance(entry.get("callback"), str):
                 raise InvalidOptionError('a line must be a JSON object with "callback" (and "params")')
             refuse_unknown(entry, FILE_FIELDS)
-            get(entry["callback"]).check_parameters(entry.get("params") or {})
+            options = {"queue": args.queue, **{k: entry[k] for k in FILE_FIELDS[2:] if k in entry}}
+            jobs.append(new_job(entry["callback"], entry.get("params") or {}, default_queue=args.queue, **options))
         except (orjson.JSONDecodeError, InvalidOptionError) as exc:
             raise InvalidOptionError(f"{args.from_file} line {number}: {exc}") from None
-        entries.append(entry)
-    queue = _queue(args)
-    with queue.bulk() as ids:
-        for entry in entries:
-            options = {k: entry[k] for k in FILE_FIELDS[2:] if k in entry}
-            queue.publish(entry["callback"], entry.get("params") or {}, **{"queue": args.queue, **options})
+    ids = _queue(args).publish_checked(jobs)
     print_result("\n".join(str(job_id) for job_id in ids))
     return 0
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from roster import settings
 from roster.connections import engine_for
-from roster.jobs import registry
+from roster.jobs import limits, registry
 from roster.jobs.admin import Admin
 from roster.jobs.claim import ClaimRequest, claim
 from roster.jobs.consumer import DEFAULT_CLAIM_BATCH, Consumer, Limits
 from roster.jobs.lanes import parse_priorities
 from roster.jobs.lease import LeaseKeeper
 from roster.jobs.maintenance import Cleaner, Rebroker, Rescuer
-from roster.jobs.model import Job, backoff, dumps_parameters
+from roster.jobs.model import Job, NewJob, backoff, dumps_parameters
 from roster.jobs.outcomes import ProcessSummary
 from roster.jobs.publisher import Publisher, new_job
 from roster.jobs.states import FINISHED_STATES, UNFINISHED
@@ -105,6 +105,14 @@ class JobQueue:
                       identifier=identifier, unique=unique, available_at=available_at, delay=delay,
                       priority=priority, queue=queue)  # fmt: skip
         return self.publisher.publish(job, conn)
+
+    def publish_checked(self, jobs: Sequence[NewJob]) -> list[int]:
+        """Publish jobs that :func:`~roster.jobs.publisher.new_job` made (and so checked) in one :meth:`bulk`;
+        their ids. For a caller that checks every job before publishing any (``roster jobs publish --from-file``)."""
+        with self.publisher.bulk() as bulk_ids:
+            direct = [self.publisher.publish(job) for job in jobs]  # a unique job's id now, the others' at the end
+        later = iter(bulk_ids)
+        return [next(later) if job_id is None else job_id for job_id in direct]
 
     def bulk(self) -> contextlib.AbstractContextManager[list[int]]:
         """Publishes inside are inserted many rows per statement when the block ends; the list yielded is filled

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 from roster.jobs.lanes import parse_priorities
 
@@ -22,5 +24,7 @@ def lane_specs(path: str = str(POOLS_FILE)) -> dict[str, dict]:
     }
 
 
-def lanes(path: str = str(POOLS_FILE)) -> dict[str, tuple[int, int]]:
-    return {name: parse_priorities(spec["priorities"]) for name, spec in lane_specs(path).items()}
+@functools.cache
+def lanes(path: str = str(POOLS_FILE)) -> Mapping[str, tuple[int, int]]:
+    """``{pool: (low, high)}`` for every lane; parsed once (every publish checks its priority against them)."""
+    return MappingProxyType({name: parse_priorities(spec["priorities"]) for name, spec in lane_specs(path).items()})

@@ -24,14 +24,25 @@ def backoff(attempts: int) -> timedelta:
 
 def dumps_parameters(parameters: Any) -> str:
     """Parameters as JSON text; anything JSON cannot hold is refused (never pickled)."""
+    return parameters_json(parameters_object(parameters)).decode()
+
+
+def parameters_object(parameters: Any) -> dict[str, Any]:
+    """``parameters`` if it is a dict (``{}`` for ``None``): a job's parameters are its callback's keyword arguments."""
     if parameters is None:
-        parameters = {}
+        return {}
     if not isinstance(parameters, dict):
         raise JobParametersError(f"job parameters must be a JSON object (a dict), got {type(parameters).__name__}")
+    return parameters
+
+
+def parameters_json(parameters: dict[str, Any]) -> bytes:
+    """The one JSON dump of a job's parameters: its length is the size limit's, its text is what is stored.
+    NaN and infinities come out as ``null`` (see :func:`roster.jobs.limits.parameters`)."""
     try:
         # orjson would write datetimes and dataclasses as strings and objects that do not read back as what was
         # given: pass them through (with no default) so they are refused like any other non-JSON value.
-        return orjson.dumps(parameters, option=_STRICT_JSON).decode()
+        return orjson.dumps(parameters, option=_STRICT_JSON)
     except TypeError as exc:
         raise JobParametersError(f"job parameters must be JSON (str, int, float, bool, None, list, dict): {exc}") from None
 

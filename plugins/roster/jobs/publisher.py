@@ -15,7 +15,7 @@ import orjson
 from roster.errors import InvalidOptionError
 from roster.jobs import limits, registry
 from roster.jobs.lanes_config import lanes
-from roster.jobs.model import NewJob, dumps_parameters
+from roster.jobs.model import NewJob, parameters_json, parameters_object
 from roster.jobs.states import State
 from roster.jobs.store import Store, Tx, ts, utcnow
 
@@ -32,9 +32,12 @@ _BROKER_IDS = "roster_jobs_to_broker"  # conn.info key: (id, priority) of jobs p
 
 def new_job(callback_name: str, parameters: dict[str, Any] | None, *, default_queue: str, serial_group=None,
             identifier=None, unique=False, available_at=None, delay=None, priority=None, queue=None) -> NewJob:  # fmt: skip
-    """A checked :class:`NewJob`: a registered callback, JSON parameters, one way of giving the start time."""
+    """A checked :class:`NewJob`: a registered callback, parameters that fit its signature and JSON, one way of
+    giving the start time, every limit of :mod:`roster.jobs.limits`. Every publish comes through here (the CLI's
+    ``--from-file`` too), so each check runs once per job."""
     callback = registry.get(callback_name)
-    callback.check_parameters(parameters or {})  # an unknown or missing name is refused now, not at run time
+    values = parameters_object(parameters)
+    callback.check_parameters(values)  # an unknown or missing name is refused now, not at run time
     if unique and not identifier:
         raise InvalidOptionError("a unique job needs an identifier: unique=True, identifier=None")
     if available_at is not None and delay is not None:
@@ -42,15 +45,15 @@ def new_job(callback_name: str, parameters: dict[str, Any] | None, *, default_qu
     queue = queue or callback.queue or default_queue
     limits.job(queue=queue, callback_name=callback_name, serial_group=serial_group, identifier=identifier,
                unique=unique, delay=delay)  # fmt: skip
-    document = dumps_parameters(parameters)
-    limits.parameters(callback.func, callback_name, parameters, document)
+    document = parameters_json(values)  # the one dump: sized, scanned and stored
+    limits.parameters(callback_name, values, document)
     if delay is not None:
         available_at = utcnow() + timedelta(seconds=delay)
     elif available_at is not None and available_at.tzinfo is not None:
         available_at = available_at.astimezone(timezone.utc).replace(tzinfo=None)
     return NewJob(
         queue=queue, priority=limits.priority(callback.priority if priority is None else priority, lanes()),
-        callback_name=callback_name, parameters=document, available_at=available_at,
+        callback_name=callback_name, parameters=document.decode(), available_at=available_at,
         serial_group=serial_group, identifier=identifier, unique=bool(unique),
     )  # fmt: skip
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from roster.errors import InvalidOptionError
+from roster.jobs import limits
 from roster.jobs.errors import JobParametersError, UnknownCallbackError
 
 DEFAULT_PRIORITY = 100
@@ -25,19 +25,12 @@ class Callback:
     queue: str | None = None
     check: Callable[[Mapping[str, Any]], None] | None = None
 
-    def check_parameters(self, parameters: Mapping[str, Any]) -> None:
+    def check_parameters(self, parameters: dict[str, Any]) -> None:
         """Refuse at publish what the callback could never run: parameter names it does not take (a typo),
-        required ones missing, and whatever its own ``check`` refuses; the message names the parameter."""
-        from roster.params import refuse_unknown
-
-        accepted = inspect.signature(self.func).parameters
+        required ones missing (its signature, read once: :func:`roster.jobs.limits.fit`), and whatever its own
+        ``check`` refuses; the message names the parameter. The publisher's one signature check."""
         try:
-            if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-                refuse_unknown(parameters, list(accepted))
-            missing = [name for name, p in accepted.items() if p.default is p.empty and name not in parameters
-                       and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]  # fmt: skip
-            if missing:
-                raise InvalidOptionError(f"missing param(s) {', '.join(missing)}")
+            limits.fit(self.func, parameters)
             if self.check is not None:
                 self.check(parameters)
         except InvalidOptionError as exc:
