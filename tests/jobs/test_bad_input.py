@@ -217,3 +217,51 @@ def test_a_callback_with_positional_only_parameters_is_bound_by_inspect(maria):
     assert signature.cache_info().currsize >= 1 and signature(positional) is signature(positional)
     assert states(maria) == {}
 
+
+@pytest.mark.parametrize(
+    ("queue_name", "message"),
+    [("q" * 192, "queue is 192 characters long; at most 191 fit"), ("", "queue must be a non-empty string, got ''"),
+     (None, "queue must be a non-empty string, got None"), (5, "queue must be a non-empty string, got 5"),
+     ("caf\udce9", "queue is not valid UTF-8 text")],
+)  # fmt: skip
+def test_a_queue_name_is_checked_when_the_queue_is_made(maria, queue_name, message):
+    """The rule publish(queue=...) follows, with its message, before anything reads or writes the table."""
+    from roster.jobs import JobQueue
+
+    with pytest.raises(InvalidOptionError) as refused:
+        JobQueue(maria, queue=queue_name)
+    assert message in str(refused.value) and "\n" not in str(refused.value)
+    assert JobQueue(maria, queue="q" * 191).queue == "q" * 191
+
+
+PROCESS_REFUSED = [
+    ({"time_limit": NAN}, "time_limit=nan is out of range: it must be a finite number from 0 to 316224000"),
+    ({"time_limit": INF}, "time_limit=inf is out of range"),
+    ({"time_limit": -INF}, "time_limit=-inf is out of range"),
+    ({"time_limit": -1}, "time_limit=-1 is out of range"),
+    ({"time_limit": "30"}, "time_limit must be a number, got '30'"),
+    ({"memory_limit": NAN}, "memory_limit=nan is out of range: it must be a finite number from 0"),
+    ({"memory_limit": -5.0}, "memory_limit=-5.0 is out of range"),
+    ({"idle_wait": INF}, "idle_wait=inf is out of range"),
+    ({"idle_wait": None}, "idle_wait must be a number, got None"),
+    ({"limit": -1}, "limit=-1 is out of range"),
+    ({"limit": 1.5}, "limit must be a whole number, got 1.5"),
+    ({"batch": 2.5}, "batch must be a whole number, got 2.5"),
+    ({"batch": -1}, "batch=-1 is out of range"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), PROCESS_REFUSED, ids=[str(k) for k, _ in PROCESS_REFUSED])
+def test_process_refuses_limits_that_are_not_finite_or_negative(maria, kwargs, message):
+    """A NaN or infinite time limit would never stop the run; a negative one would stop it at once: refused,
+    naming the field, before any job is claimed."""
+    from roster.jobs import JobQueue, State
+
+    queue = JobQueue(maria)
+    job_id = queue.publish("noop")
+    with pytest.raises(InvalidOptionError) as refused:
+        queue.process(**kwargs)
+
+    assert message in str(refused.value) and "\n" not in str(refused.value)
+    assert states(maria) == {job_id: State.READY}
+    assert queue.process(time_limit=0, limit=0)["claimed"] == 0  # zero is a limit (stop at once), not an error

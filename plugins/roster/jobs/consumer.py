@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ import psutil
 from roster.jobs.claim import ClaimRequest, claim
 from roster.jobs.connection import HeldConnection
 from roster.jobs.lanes import parse_priorities
+from roster.jobs.limits import MAX_DELAY_SECONDS, number, whole
 from roster.jobs.model import Job, backoff
 from roster.jobs.outcomes import Failed, Finished, ProcessSummary
 from roster.jobs.recorder import Recorder, write_finished
@@ -55,6 +57,17 @@ class Limits:
     time_limit: float | None = None
     memory_limit: float | None = None
     idle_wait: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Each limit ``None`` (no limit) or a finite number from 0, refused naming the field otherwise: a NaN or
+        an infinity would silently disable the limit, a negative one stop the run at once."""
+        if self.limit is not None:
+            whole("limit", self.limit, low=0, high=sys.maxsize)
+        if self.time_limit is not None:
+            number("time_limit", self.time_limit, high=MAX_DELAY_SECONDS)
+        if self.memory_limit is not None:
+            number("memory_limit", self.memory_limit)
+        number("idle_wait", self.idle_wait, high=MAX_DELAY_SECONDS)
 
 
 class Consumer:

@@ -62,7 +62,7 @@ class JobQueue:
         on_notify: Callable[[Job, BaseException], None] | None = None,
     ) -> None:
         self.engine = engine
-        self.queue = queue
+        self.queue = limits.text("queue", queue, required=True)  # the rule publish applies to its queue
         self.lease_seconds = lease_seconds or settings.job_lease_seconds()
         self.notify_on_attempts = notify_on_attempts
         self.max_attempts = max_attempts or settings.job_max_attempts()
@@ -146,8 +146,10 @@ class JobQueue:
         :param idle_wait: once the lane is empty, go on looking (every IDLE_POLL_SECONDS) for this many seconds
             before stopping, so jobs published meanwhile start at once; not with ``job_ids``
         """
-        limits = Limits(limit, time_limit, memory_limit, idle_wait)
-        consumer = Consumer(self, priorities=priorities, limits=limits, batch=batch, worker=worker, job_ids=job_ids)
+        stops = Limits(limit, time_limit, memory_limit, idle_wait)
+        if batch is not None:
+            limits.whole("batch", batch, low=0)
+        consumer = Consumer(self, priorities=priorities, limits=stops, batch=batch, worker=worker, job_ids=job_ids)
         return consumer.run(handle_signals).to_dict()
 
     def lease_keeper(self) -> LeaseKeeper:

@@ -152,10 +152,11 @@ class BrokeredJobsOperator(BaseOperator):
             summary = process_delivered(
                 queue, by_id, priorities=self.priorities, time_limit=self.time_limit, worker=_worker(context)
             )  # fmt: skip
-            if self.drain and time.monotonic() < deadline:
+            left = deadline - time.monotonic()  # measured once: a limit must not turn negative between two reads
+            if self.drain and left > 0:
                 # The rest of the lane's backlog, within the same time limit.
                 drained = queue.process(
-                    priorities=self.priorities, time_limit=deadline - time.monotonic(), worker=_worker(context),
+                    priorities=self.priorities, time_limit=left, worker=_worker(context),
                     idle_wait=self.idle_wait,
                 )  # fmt: skip
                 summary = add_counts(summary, drained)
