@@ -56,10 +56,13 @@ def number(field: str, value: Any, *, low: float = 0, high: float = math.inf) ->
 
 def whole(field: str, value: Any, *, low: int = LOWEST, high: int = HIGHEST) -> int:
     """An integer (not a bool, float or string) within ``[low, high]``."""
-    try:
-        result = operator.index(value) if not isinstance(value, bool) else None
-    except TypeError:
-        result = None
+    if type(value) is int:  # the common case, and not a bool
+        result = value
+    else:
+        try:
+            result = operator.index(value) if not isinstance(value, bool) else None
+        except TypeError:
+            result = None
     if result is None:
         raise InvalidOptionError(f"{field} must be a whole number, got {value!r}"[:300])
     if not low <= result <= high:
@@ -70,7 +73,10 @@ def whole(field: str, value: Any, *, low: int = LOWEST, high: int = HIGHEST) -> 
 def priority(value: Any, lanes: Mapping[str, tuple[int, int]]) -> int:
     """A priority some lane covers (when include/pools.json has lanes): otherwise no consumer would ever claim it."""
     result = whole("priority", value)
-    if lanes and not any(low <= result <= high for low, high in lanes.values()):
+    for low, high in lanes.values():
+        if low <= result <= high:
+            return result
+    if lanes:
         listed = ", ".join(f"{name} {_span(low, high)}" for name, (low, high) in lanes.items())
         raise InvalidOptionError(f"priority {result} is in no lane of include/pools.json ({listed}); no consumer would claim it")
     return result

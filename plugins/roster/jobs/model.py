@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -47,9 +47,9 @@ def parameters_json(parameters: dict[str, Any]) -> bytes:
         raise JobParametersError(f"job parameters must be JSON (str, int, float, bool, None, list, dict): {exc}") from None
 
 
-@dataclass(frozen=True)
-class NewJob:
-    """A job to publish, checked and resolved (queue, priority, UTC available_at); ``parameters`` is JSON text."""
+class NewJob(NamedTuple):
+    """A job to publish, checked and resolved (queue, priority, UTC available_at); ``parameters`` is JSON text.
+    Immutable once checked; a named tuple, which a bulk publish makes in a fraction of a frozen dataclass's time."""
 
     queue: str
     priority: int
