@@ -27,6 +27,32 @@ const say = (text, isError = false) => {
   message.className = isError ? "error" : "";
 };
 
+// Airflow shows the page in a sandboxed iframe without allow-modals, where confirm() is ignored (it returns false):
+// a button that changes or deletes things asks on the page instead, by its own label, and acts on a second click
+// within a few seconds.
+function confirming(button, question, action) {
+  const label = button.textContent;
+  let armed = null;
+  const disarm = () => {
+    clearTimeout(armed);
+    armed = null;
+    button.textContent = label;
+    button.classList.remove("armed");
+  };
+  button.onclick = (event) => {
+    event.preventDefault();
+    if (armed) {
+      disarm();
+      return action();
+    }
+    say(typeof question === "function" ? question() : question);
+    button.textContent = "Click again to confirm";
+    button.classList.add("armed");
+    armed = setTimeout(disarm, 5000);
+  };
+  return button;
+}
+
 const age = (seconds) =>
   seconds === null ? "" : seconds < 120 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
 
@@ -73,10 +99,11 @@ function failedRow(job) {
     cell(job.number_of_attempts, "num"), cell(job.last_attempt_at), cell(job.parameters, "params"));
   const actions = document.createElement("td");
   const retry = Object.assign(document.createElement("button"), { textContent: "Retry" });
-  retry.onclick = () => act("failed/retry", { ids: [job.id] }, `job ${job.id} back to ready`);
-  const remove = Object.assign(document.createElement("button"), { textContent: "Remove", className: "danger" });
-  remove.onclick = () => confirm(`Remove job ${job.id} for good?`) &&
-    act("failed/remove", { ids: [job.id], confirm: true }, `job ${job.id} removed`);
+  retry.onclick = () => act("jobs/failed/retry", { ids: [job.id] }, `job ${job.id} back to ready`);
+  const remove = confirming(
+    Object.assign(document.createElement("button"), { textContent: "Remove", className: "danger" }),
+    `Remove job ${job.id} for good?`,
+    () => act("jobs/failed/remove", { ids: [job.id], confirm: true }, `job ${job.id} removed`));
   actions.append(retry, " ", remove);
   tr.append(actions);
   return tr;
@@ -127,10 +154,10 @@ async function refresh() {
 }
 
 document.getElementById("refresh").onclick = refresh;
-document.getElementById("retry-all").onclick = () =>
-  confirm("Retry every permanently failed job?") && act("failed/retry", { all: true }, "retried");
-document.getElementById("stop-consumers").onclick = () =>
-  confirm("Ask every running consumer to stop after its current job?") && act("stop-consumers", {}, "stop requested");
+confirming(document.getElementById("retry-all"), "Retry every permanently failed job?",
+  () => act("jobs/failed/retry", { all: true }, "retried"));
+confirming(document.getElementById("stop-consumers"), "Ask every running consumer to stop after its current job?",
+  () => act("jobs/stop-consumers", {}, "stop requested"));
 document.getElementById("audit-form").onsubmit = async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
