@@ -11,6 +11,10 @@ class InvalidOptionError(RosterError, ValueError):
     """A parameter (DAG param, CLI option, API argument) is out of its allowed range."""
 
 
+class NotFoundError(RosterError, LookupError):
+    """What the input names does not exist (a job id, an identifier); nothing was changed."""
+
+
 class ServiceUnavailableError(RosterError):
     """A database, Redis or SQS endpoint could not be reached; retrying later may succeed."""
 

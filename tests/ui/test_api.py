@@ -12,7 +12,8 @@ from tests.ui.jobs_data import fill_jobs, ids_in_state, lane_counts, snapshot
 pytestmark = pytest.mark.slow
 
 READS = ["/roster/", "/roster/static/roster.js", "/roster/api/jobs/lanes", "/roster/api/jobs/consumers",
-         "/roster/api/jobs/failed", "/roster/api/warmup/runs", "/roster/api/warmup/audit?sample=5"]  # fmt: skip
+         "/roster/api/jobs/waiting", "/roster/api/jobs/failed", "/roster/api/warmup/runs",
+         "/roster/api/warmup/audit?sample=5"]  # fmt: skip
 ACTIONS = [("/roster/api/jobs/failed/retry", {"all": True}), ("/roster/api/jobs/failed/remove", {"all": True, "confirm": True}),
            ("/roster/api/jobs/stop-consumers", {}), ("/roster/api/warmup/warm-users", {"usernames": ["a"]})]  # fmt: skip
 

@@ -1,6 +1,7 @@
 """Headless Chromium (Debian's ``chromium``, driven by Playwright) logs in to a real Airflow the way a person
-does, opens "Roster" from the navigation, and the counts on the page equal the table's; an editor retries and
-removes failed jobs, and the page and the table change together. The viewer's screenshot goes to the test's temporary directory; with ROSTER_UPDATE_SCREENSHOT=1 to
+does, opens "Roster" from the navigation, and the counts on the page equal the table's; an editor cancels waiting
+jobs (one by its button, others by identifier) and retries a failed one, and the page and the table change
+together. The viewer's screenshot goes to the test's temporary directory; with ROSTER_UPDATE_SCREENSHOT=1 to
 docs/roster-page.png (README shows it)."""
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ def open_roster(page, base: str, username: str):
     return frame
 
 
+def click_and_confirm(button) -> None:
+    """A button that asks first: its label turns into the question's answer, a second click acts."""
+    button.click()
+    button.filter(has_text="Click again to confirm").wait_for()
+    button.click()
+
+
 def shown_counts(frame, lanes) -> dict[str, dict[str, int]]:
     return {
         lane: {state: int(frame.locator(f"tr[data-lane={lane}] td[data-state={state}]").inner_text()) for state in counts}
@@ -80,6 +88,9 @@ def test_the_roster_page_shows_the_tables_counts(roster_airflow, mariadb_engine,
     assert shown == expected
     assert frame.locator("#failed tbody tr").count() == 3  # the three permanent failures of jobs_data
     assert frame.locator("#consumers tbody tr").count() >= 1
+    assert frame.locator("#waiting tbody tr").count() == 10  # ready, waiting and temporarily failed in jobs_data
+    assert frame.locator("#waiting-summary").inner_text() == (
+        "10 job(s) waiting to run: 7 ready, 1 waiting, 2 temporarily failed")
 
 
 def test_an_editor_retries_and_removes_failed_jobs_from_the_page(roster_airflow, mariadb_engine, browser_page):
@@ -104,3 +115,39 @@ def test_an_editor_retries_and_removes_failed_jobs_from_the_page(roster_airflow,
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM background_job WHERE id = :id"), {"id": removed}).scalar() == 0
     assert shown_counts(frame, lane_counts(engine)) == lane_counts(engine)
+
+
+def test_an_editor_cancels_waiting_jobs_from_the_page(roster_airflow, mariadb_engine, browser_page, tmp_path):
+    engine = mariadb_engine
+    fill_jobs(engine)
+    ready = ids_in_state(engine, State.READY)
+    target, tagged = ready[0], ready[-2:]
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE background_job SET identifier = 'order-7' WHERE id IN ({tagged[0]}, {tagged[1]})"))
+    frame = open_roster(browser_page, roster_airflow.base, "editor")
+    summary = frame.locator("#waiting-summary")
+    assert summary.inner_text().startswith("10 job(s) waiting to run: 7 ready")
+
+    # The most urgent waiting job, by its own button (which asks first).
+    click_and_confirm(frame.locator(f"#waiting tr[data-job='{target}'] button"))
+    frame.locator(f"#waiting tr[data-job='{target}']").wait_for(state="detached")
+    frame.locator("#message", has_text=f"job {target}: 1 cancelled").wait_for()
+    summary.filter(has_text="9 job(s) waiting to run: 6 ready").wait_for()
+    assert ids_in_state(engine, State.CANCELLED) == [target]
+    assert shown_counts(frame, lane_counts(engine)) == lane_counts(engine)
+
+    # Every job with an identifier, from the form.
+    frame.locator("#cancel-form input[name=identifier]").fill("order-7")
+    click_and_confirm(frame.locator("#cancel-form button"))
+    frame.locator("#message", has_text="identifier order-7: 2 cancelled").wait_for()
+    summary.filter(has_text="7 job(s) waiting to run: 4 ready").wait_for()
+    assert ids_in_state(engine, State.CANCELLED) == sorted([target, *tagged])
+    assert all(frame.locator(f"#waiting tr[data-job='{job}']").count() == 0 for job in tagged)
+    assert frame.locator("#waiting tbody tr").count() == 7
+    assert shown_counts(frame, lane_counts(engine)) == lane_counts(engine)
+
+    # An identifier nobody has: the page says so, naming the field.
+    frame.locator("#cancel-form input[name=identifier]").fill("order-404")
+    click_and_confirm(frame.locator("#cancel-form button"))
+    frame.locator("#message.error", has_text="param identifier: no job of queue 'default'").wait_for()
+    browser_page.screenshot(path=str(tmp_path / "after-cancel.png"), full_page=True)

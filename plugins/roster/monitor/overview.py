@@ -1,5 +1,6 @@
 """What an operator looks at, read from the job table: each lane's depth by state and the age of its oldest ready
-job, its throughput over the last hour, the consumers holding jobs now, and recent outcomes.
+job, its throughput over the last hour, the consumers holding jobs now, the jobs waiting to run, and recent
+outcomes.
 
 Read-only and Airflow-free: the Roster page, the maintenance DAG's gauges and the health DAG's checks all read
 these. A lane is a priority range of include/pools.json; ranges may overlap (the general lane ``0-`` also holds
@@ -30,6 +31,10 @@ LANE_STATES = {
     State.TEMPORARILY_FAILED: "temporarily_failed",
     State.PERMANENTLY_FAILED: "permanently_failed",
 }
+# The states of a job waiting to run: what the page lists for cancelling.
+WAITING_STATES = {State.READY: "ready", State.TEMPORARILY_FAILED: "temporarily_failed", State.WAITING: "waiting"}
+_WAITING_KEYS = ("id", "state", "priority", "callback_name", "parameters", "identifier", "available_at",
+                 "number_of_attempts", "error_message")  # fmt: skip
 
 
 def utcnow() -> datetime:
@@ -74,12 +79,13 @@ class QueueOverview:
         self.queue = queue
         self.dialect = engine.dialect.name
 
-    def _rows(self, name: str, **params: Any) -> list[Any]:
+    def _statement(self, name: str, *, ids: bool = False):
         statement = text(sql_file(f"monitor/{name}.sql", self.dialect))
-        if "ids" in params:
-            statement = statement.bindparams(bindparam("ids", expanding=True))
+        return statement.bindparams(bindparam("ids", expanding=True)) if ids else statement
+
+    def _rows(self, name: str, **params: Any) -> list[Any]:
         with self.engine.connect() as conn:
-            return conn.execute(statement, {"queue": self.queue, **params}).fetchall()
+            return conn.execute(self._statement(name, ids="ids" in params), {"queue": self.queue, **params}).fetchall()
 
     def lanes(self, now: datetime | None = None) -> dict[str, LaneOverview]:
         """Every lane of include/pools.json with its counts (lanes without jobs included)."""
@@ -124,6 +130,29 @@ class QueueOverview:
         for state, jobs in self._rows("outcomes_since", since=since):
             counts[names[State(int(state))]] += int(jobs)
         return counts
+
+    def waiting(self, limit: int = 50) -> dict[str, Any]:
+        """Jobs waiting to run (READY, TEMPORARILY_FAILED, WAITING): ``counts`` per state, and the ``limit`` most
+        urgent ``jobs`` (claim order: priority, then id), read in one transaction (one snapshot on MariaDB/MySQL)
+        so they agree."""
+        counts = dict.fromkeys(WAITING_STATES.values(), 0)
+        with self.engine.connect() as conn:
+            for state, jobs in conn.execute(self._statement("waiting_counts"), {"queue": self.queue}):
+                counts[WAITING_STATES[State(int(state))]] = int(jobs)
+            rows = conn.execute(self._statement("waiting_jobs"), {"queue": self.queue, "limit": int(limit)}).fetchall()
+        jobs = [dict(zip(_WAITING_KEYS, row)) for row in rows]
+        for job in jobs:
+            job["state"] = WAITING_STATES[State(int(job["state"]))]
+            job["available_at"] = _iso(as_datetime(job["available_at"]))
+        return {"counts": counts, "jobs": jobs}
+
+    def job_states(self, ids: Sequence[int]) -> dict[int, State]:
+        """The state of each of these jobs, by id, in any queue; ids not in the table are left out."""
+        return {int(job_id): State(int(state)) for job_id, state in self._rows("job_states", ids=list(ids))}
+
+    def identifier_jobs(self, identifier: str) -> int:
+        """How many jobs of the queue carry ``identifier``, in any state."""
+        return int(self._rows("identifier_jobs", identifier=identifier)[0][0])
 
     def due_times(self, ids: Sequence[int]) -> dict[int, datetime]:
         """When each of these jobs became due (``available_at``), by id; read in chunks of primary-key look-ups."""

@@ -1,19 +1,21 @@
-"""JSON of the job queue for the Roster page: lanes, consumers, permanent failures, and the operator's actions.
-Every action answers with what it changed."""
+"""JSON of the job queue for the Roster page: lanes, consumers, jobs waiting to run, permanent failures, and the
+operator's actions. Every action answers with what it changed."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from roster.errors import InvalidOptionError
+from roster.errors import InvalidOptionError, NotFoundError
 from roster.ui import access
-from roster.ui.services import answering, engine, job_queue
+from roster.ui.services import QUEUE, answering, engine, job_queue
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
-PARAMETERS_SHOWN = 300  # characters of a failed job's parameters on the page
+PARAMETERS_SHOWN = 300  # characters of a job's parameters on the page
+CANCEL_IDS_MAX = 1000  # job ids one cancel may name
+IDENTIFIER_MAX = 191  # characters: the identifier column's size
 
 
 class JobIds(BaseModel):
@@ -30,6 +32,37 @@ class JobIds(BaseModel):
 
 class Confirmed(JobIds):
     confirm: bool = Field(False, description="removing deletes jobs for good: must be true")
+
+
+class CancelJobs(BaseModel):
+    """Which jobs to cancel: ``ids`` (any queue), or every job of the queue with ``identifier`` (never both). Both
+    are checked here, so every bad value gets a one-line 400 naming its field."""
+
+    model_config = ConfigDict(extra="allow")  # an unknown field is refused by name, not ignored
+
+    ids: Any = Field(None, description="job ids: a list, or a string of ids separated by commas, spaces or newlines")
+    identifier: Any = Field(None, description="every job of the queue with this identifier")
+
+    def targets(self) -> tuple[list[int], str | None]:
+        """``(ids, None)`` or ``([], identifier)``."""
+        from roster.params import parse_ids, refuse_unknown
+
+        refuse_unknown(self.model_extra or {}, ["ids", "identifier"])
+        if (self.ids is None) == (self.identifier is None):
+            raise InvalidOptionError("give param ids (job ids) or param identifier, exactly one of them")
+        if self.identifier is not None:
+            if not isinstance(self.identifier, str) or not self.identifier.strip() or len(self.identifier) > IDENTIFIER_MAX:
+                raise InvalidOptionError(f"param identifier must be a non-empty string of at most {IDENTIFIER_MAX} "
+                                         f"characters, got {self.identifier!r:.60}")  # fmt: skip
+            return [], self.identifier
+        ids = parse_ids(self.ids, param="ids") or []
+        if len(ids) > CANCEL_IDS_MAX:
+            raise InvalidOptionError(f"param ids: {len(ids)} job ids, at most {CANCEL_IDS_MAX} at once")
+        return ids, None
+
+
+def _shown(parameters: str) -> str:
+    return parameters if len(parameters) <= PARAMETERS_SHOWN else parameters[:PARAMETERS_SHOWN] + "…"
 
 
 @router.get("/lanes", dependencies=access.READ_JOBS)
@@ -66,6 +99,19 @@ def consumers() -> dict[str, Any]:
         return {"consumers": QueueOverview(engine()).consumers()}
 
 
+@router.get("/waiting", dependencies=access.READ_JOBS)
+def waiting(limit: int = Query(50, ge=1, le=500, description="jobs listed, most urgent first")) -> dict[str, Any]:
+    """Jobs waiting to run (ready, waiting, temporarily failed): how many per state, and the ``limit`` most urgent
+    in claim order (priority, then id) with callback, identifier, due time, attempts, parameters (truncated)."""
+    from roster.monitor.overview import QueueOverview
+
+    with answering():
+        result = QueueOverview(engine(), queue=QUEUE).waiting(limit)
+    for job in result["jobs"]:
+        job["parameters"] = _shown(str(job["parameters"]))
+    return {**result, "limit": limit}
+
+
 @router.get("/failed", dependencies=access.READ_JOBS)
 def failed() -> dict[str, Any]:
     """Permanently failed jobs: callback, error, attempts, last attempt, parameters (truncated)."""
@@ -74,8 +120,7 @@ def failed() -> dict[str, Any]:
     with answering():
         jobs = job_queue().failed()
     for job in jobs:
-        text = orjson.dumps(job["parameters"]).decode()
-        job["parameters"] = text if len(text) <= PARAMETERS_SHOWN else text[:PARAMETERS_SHOWN] + "…"
+        job["parameters"] = _shown(orjson.dumps(job["parameters"]).decode())
         job["last_attempt_at"] = str(job["last_attempt_at"]) if job["last_attempt_at"] else None
     return {"failed": jobs}
 
@@ -94,6 +139,26 @@ def remove(body: Confirmed) -> dict[str, Any]:
         if not body.confirm:
             raise InvalidOptionError("confirm must be true: removing deletes the jobs for good")
         return {"removed": job_queue().remove(body.selection())}
+
+
+@router.post("/cancel", dependencies=access.CANCEL_JOBS)
+def cancel(body: CancelJobs) -> dict[str, Any]:
+    """Cancel jobs by ``ids`` (any queue) or every job of the queue with ``identifier``, as roster_cancel_jobs does:
+    ready, waiting and temporarily failed jobs become CANCELLED at once; a running one is flagged. Ids or an
+    identifier that match no job are refused (404) and nothing is cancelled."""
+    from roster.monitor.overview import QueueOverview
+
+    with answering():
+        ids, identifier = body.targets()
+        overview = QueueOverview(engine(), queue=QUEUE)
+        if ids:
+            unknown = sorted(set(ids) - set(overview.job_states(ids)))
+            if unknown:
+                named = ", ".join(map(str, unknown[:10])) + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+                raise NotFoundError(f"param ids: no job {named} in the job table; nothing was cancelled")
+        elif not overview.identifier_jobs(identifier):
+            raise NotFoundError(f"param identifier: no job of queue {QUEUE!r} has the identifier {identifier!r}")
+        return job_queue().cancel(ids, identifier=identifier)
 
 
 @router.post("/stop-consumers", dependencies=access.EDIT_JOBS)

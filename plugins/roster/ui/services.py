@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from fastapi import HTTPException
 
 from roster import settings
-from roster.errors import InvalidOptionError, RosterError
+from roster.errors import InvalidOptionError, NotFoundError, RosterError
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -48,10 +48,13 @@ def cache_redis() -> Iterator[Redis]:
 
 @contextmanager
 def answering() -> Iterator[None]:
-    """Roster's own errors as HTTP answers: bad input 400 with its one-line message, an outage 503."""
+    """Roster's own errors as HTTP answers: bad input 400 with its one-line message, input naming what does not
+    exist 404, an outage 503."""
     try:
         yield
     except InvalidOptionError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
     except RosterError as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from exc

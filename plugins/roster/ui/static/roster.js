@@ -109,6 +109,30 @@ function failedRow(job) {
   return tr;
 }
 
+function waitingRow(job) {
+  const tr = document.createElement("tr");
+  tr.dataset.job = job.id;
+  tr.append(cell(job.id, "num"), cell(job.callback_name), cell(job.state.replace("_", " "), "state"),
+    cell(job.priority, "num"), cell(job.identifier), cell(job.available_at), cell(job.number_of_attempts, "num"),
+    cell(job.parameters, "params"));
+  const actions = document.createElement("td");
+  const cancel = confirming(
+    Object.assign(document.createElement("button"), { textContent: "Cancel", className: "danger" }),
+    `Cancel job ${job.id} (${job.callback_name})? It will never run.`,
+    () => cancelJobs({ ids: [job.id] }, `job ${job.id}`));
+  actions.append(cancel);
+  tr.append(actions);
+  return tr;
+}
+
+function waitingSummary(waiting) {
+  const c = waiting.counts;
+  const total = c.ready + c.waiting + c.temporarily_failed;
+  const shown = waiting.jobs.length < total ? ` (the ${waiting.jobs.length} most urgent below)` : "";
+  return `${total} job(s) waiting to run: ${c.ready} ready, ${c.waiting} waiting, ` +
+    `${c.temporarily_failed} temporarily failed${shown}`;
+}
+
 function runRow(run) {
   const tr = document.createElement("tr");
   const s = run.summary || {};
@@ -129,10 +153,22 @@ async function act(path, body, done) {
   refresh();
 }
 
+async function cancelJobs(body, what) {
+  try {
+    const result = await api("jobs/cancel", { method: "POST", body: JSON.stringify(body) });
+    const done = result.cancelled + result.cancel_requested;
+    say(done === 0 ? `${what}: nothing left to cancel (already running to its end, finished or failed)`
+      : `${what}: ${result.cancelled} cancelled, ${result.cancel_requested} running job(s) asked to stop`);
+  } catch (error) {
+    say(`cancel ${what}: ${error.message}`, true);
+  }
+  refresh();
+}
+
 async function refresh() {
   try {
-    const [lanes, consumers, failed, runs] = await Promise.all(
-      ["jobs/lanes", "jobs/consumers", "jobs/failed", "warmup/runs"].map((path) => api(path)));
+    const [lanes, consumers, waiting, failed, runs] = await Promise.all(
+      ["jobs/lanes", "jobs/consumers", "jobs/waiting", "jobs/failed", "warmup/runs"].map((path) => api(path)));
     fill("lanes", lanes.lanes.map(laneRow));
     const idle = lanes.lanes.filter((lane) => lane.unconsumed).map((lane) => lane.lane);
     const unconsumed = document.getElementById("unconsumed");
@@ -144,6 +180,8 @@ async function refresh() {
         cell(c.lease_until, c.lease_expired ? "warn" : ""));
       return tr;
     }));
+    document.getElementById("waiting-summary").textContent = waitingSummary(waiting);
+    fill("waiting", waiting.jobs.map(waitingRow));
     fill("failed", failed.failed.map(failedRow));
     fill("warmup-runs", runs.runs.map(runRow));
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -170,6 +208,15 @@ document.getElementById("audit-form").onsubmit = async (event) => {
   } catch (error) {
     out.textContent = error.message;
   }
+};
+const cancelForm = document.getElementById("cancel-form");
+const identifier = () => new FormData(cancelForm).get("identifier");
+confirming(cancelForm.querySelector("button"),
+  () => `Cancel every job with the identifier ${identifier()}? They will never run.`,
+  () => cancelJobs({ identifier: identifier() }, `identifier ${identifier()}`));
+cancelForm.onsubmit = (event) => {  // Enter in the field: the same as the button
+  event.preventDefault();
+  cancelForm.querySelector("button").click();
 };
 document.getElementById("warm-form").onsubmit = (event) => {
   event.preventDefault();
