@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS background_job (
     KEY idx_background_job_identifier (identifier),
     KEY idx_background_job_due (state, available_at),
     KEY idx_background_job_lease (state, locked_until),
-    KEY idx_background_job_finished (state, finished_at)
+    KEY idx_background_job_finished (state, finished_at),
+    -- The failure rate (monitor/outcomes_since): a few short ranges of recent attempts per outcome, index only.
+    KEY idx_background_job_attempted (queue, state, last_attempt_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS background_job_control (

@@ -33,6 +33,7 @@ CREATE INDEX IF NOT EXISTS idx_background_job_identifier ON background_job (iden
 CREATE INDEX IF NOT EXISTS idx_background_job_due ON background_job (state, available_at);
 CREATE INDEX IF NOT EXISTS idx_background_job_lease ON background_job (state, locked_until);
 CREATE INDEX IF NOT EXISTS idx_background_job_finished ON background_job (state, finished_at);
+CREATE INDEX IF NOT EXISTS idx_background_job_attempted ON background_job (queue, state, last_attempt_at);
 
 CREATE TABLE IF NOT EXISTS background_job_control (
     name TEXT NOT NULL PRIMARY KEY,

@@ -252,7 +252,7 @@ def test_update_schema_upgrades_an_older_table_without_losing_rows(queue, engine
 
 
 def test_claim_reads_the_claim_index_without_filesort(mariadb_engine):
-    from roster.sql import bind, statement
+    from tests.plans import explain
 
     engine = mariadb_engine
     with engine.begin() as conn:
@@ -265,15 +265,7 @@ def test_claim_reads_the_claim_index_without_filesort(mariadb_engine):
     with engine.connect() as conn:
         conn.execute(text("ANALYZE TABLE background_job"))
     params = {"queue": "default", "low": 0, "high": 9, "now": "2999-01-01", "batch": 10, "every_id": 1, "only": [0]}
-    sql, args = bind("EXPLAIN " + statement("jobs/claim_candidates", "mysql"), params, "mysql")
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(sql, args)
-        names = [d[0] for d in cursor.description]
-        plan = [dict(zip(names, r)) for r in cursor.fetchall()]
-    finally:
-        raw.close()
+    plan = explain(engine, "jobs/claim_candidates", params)
     outer = plan[0]
     assert outer["key"] == "idx_background_job_claim", plan
     assert "filesort" not in (outer["Extra"] or ""), plan

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from roster.jobs import JobQueue, State
 from roster.monitor.overview import QueueOverview
 from tests.monitor.conftest import put
+from tests.plans import explain
 
 
 def _waiting_in_claim_order(engine) -> list[int]:
@@ -48,3 +49,51 @@ def test_job_states_and_identifier_jobs_find_only_what_exists(jobs_engine):
         ready[0]: State.READY, ready[1]: State.READY, done[0]: State.FINISHED, elsewhere: State.READY}  # fmt: skip
     assert overview.identifier_jobs("order-7") == 1  # this queue's only
     assert overview.identifier_jobs("order-8") == 0
+
+
+def _outcomes_plan(engine) -> str:
+    """Which index the failure rate's statement reads and how: MariaDB's EXPLAIN key and Extra, SQLite's plan."""
+    rows = explain(engine, "monitor/outcomes_since", {"queue": "default", "since": "2999-01-01"})
+    return " | ".join(row["detail"] if "detail" in row else f"{row['key']}: {row['Extra']}" for row in rows)
+
+
+def test_update_schema_adds_the_failure_rate_index_to_an_existing_table(jobs_engine):
+    """A table made before idx_background_job_attempted existed: the upgrade adds it, keeps every row, and the
+    failure rate then reads it alone instead of every finished job."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import inspect
+
+    engine = jobs_engine
+    queue = JobQueue(engine)
+    with queue.bulk():
+        for i in range(2000):
+            queue.publish("noop", {"i": i}, priority=i % 100)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    with engine.begin() as conn:  # mostly finished long ago; a few outcomes in the window
+        conn.execute(text("UPDATE background_job SET state = 3, last_attempt_at = :old WHERE id % 100 < 97"),
+                     {"old": now - timedelta(days=3)})  # fmt: skip
+        conn.execute(text("UPDATE background_job SET state = 4, last_attempt_at = :new WHERE id % 100 = 97"),
+                     {"new": now - timedelta(minutes=2)})  # fmt: skip
+        conn.execute(text("UPDATE background_job SET state = 3, last_attempt_at = :new WHERE id % 100 = 98"),
+                     {"new": now - timedelta(minutes=2)})  # fmt: skip
+        on = "" if engine.dialect.name == "sqlite" else " ON background_job"
+        conn.execute(text(f"DROP INDEX idx_background_job_attempted{on}"))
+    before = _outcomes_plan(engine)
+
+    assert queue.update_schema() == ["index idx_background_job_attempted"]
+
+    indexes = {index["name"]: index["column_names"] for index in inspect(engine).get_indexes("background_job")}
+    assert indexes["idx_background_job_attempted"] == ["queue", "state", "last_attempt_at"]
+    assert queue.update_schema() == []
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE" if engine.dialect.name == "sqlite" else "ANALYZE TABLE background_job"))
+        assert conn.execute(text("SELECT COUNT(*) FROM background_job")).scalar() == 2000
+    after = _outcomes_plan(engine)
+    assert "idx_background_job_attempted" not in before, before
+    # The index alone, read as ranges on (queue, state, last_attempt_at): no row of the table is looked at.
+    assert after in ("idx_background_job_attempted: Using where; Using index",
+                     "SEARCH background_job USING COVERING INDEX idx_background_job_attempted "
+                     "(queue=? AND state=? AND last_attempt_at>?)"), after  # fmt: skip
+    assert QueueOverview(engine).outcomes_since(now - timedelta(minutes=15)) == {
+        "finished": 20, "temporarily_failed": 20, "permanently_failed": 0}  # fmt: skip
