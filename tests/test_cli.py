@@ -1,4 +1,8 @@
-"""The roster CLI: the same warmup as the DAG, one-line errors and non-zero exits on bad input."""
+"""The roster CLI: the same warmup as the DAG, one-line errors and non-zero exits on bad input.
+
+The commands run against a MariaDB database of this module only (``<ROSTER_TEST_DATABASE>_cli``): ``roster seed
+--reset`` and the job commands here never replace what other modules loaded in the shared test database, so the
+modules may run in any order."""
 
 from __future__ import annotations
 
@@ -8,14 +12,38 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
+from sqlalchemy import create_engine, text
+
+from conftest import MARIADB_URL, TEST_DATABASE
 
 ROSTER = str(Path(sys.executable).with_name("roster"))
+CLI_DATABASE = f"{TEST_DATABASE}_cli"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
     # As a user runs it: not in Airflow's unit test mode, which logs to stdout while Airflow is imported.
     env = {k: v for k, v in os.environ.items() if k != "AIRFLOW__CORE__UNIT_TEST_MODE"}
     return subprocess.run([ROSTER, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def mariadb_engine():
+    """This module's own database, empty at its start and dropped at its end: the roster_db connection of the
+    commands run meanwhile, and the engine the tests read it with (under the name of the session's shared one,
+    which it overrides here). Other modules' runs of :func:`run` keep the shared database."""
+    server = create_engine(MARIADB_URL + "/", connect_args={"charset": "utf8mb4"})
+    with server.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{CLI_DATABASE}`"))
+        conn.execute(text(f"CREATE DATABASE `{CLI_DATABASE}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+    engine = create_engine(f"{MARIADB_URL}/{CLI_DATABASE}", connect_args={"charset": "utf8mb4"})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW_CONN_ROSTER_DB", f"{MARIADB_URL}/{CLI_DATABASE}")
+        yield engine
+    engine.dispose()
+    with server.begin() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{CLI_DATABASE}`"))
+    server.dispose()
 
 
 def test_seed_then_warm_in_shards(mariadb_engine, redis_client):
@@ -75,8 +103,6 @@ def test_scope_errors_and_unknown_users_from_the_cli(mariadb_engine, redis_clien
 
 
 def test_jobs_queue_option_after_the_sub_command_and_stats_of_an_empty_queue(mariadb_engine):
-    from sqlalchemy import text
-
     assert run("jobs", "update-schema").returncode == 0
     with mariadb_engine.begin() as conn:
         conn.execute(text("DELETE FROM background_job"))
@@ -120,8 +146,6 @@ def test_cli_results_go_through_print_result():
 
 
 def test_jobs_publish_from_file_is_checked_first_then_one_bulk_insert(mariadb_engine, tmp_path):
-    from sqlalchemy import text
-
     assert run("jobs", "update-schema").returncode == 0
     with mariadb_engine.begin() as conn:
         conn.execute(text("DELETE FROM background_job"))
