@@ -137,15 +137,6 @@ def _job_row(engine, job_id: int):
         ).one()
 
 
-def _wait_until(condition, timeout: float, what: str, airflow: StandaloneAirflow) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s\n{airflow.log_tail()}")
-
-
 def test_a_consumer_task_killed_mid_job_loses_nothing(airflow, mariadb_engine):
     _wait_for_quiet(airflow)
     airflow.cli("pools", "set", "roster_jobs_all", "3", "general lane (test)")
@@ -153,7 +144,7 @@ def test_a_consumer_task_killed_mid_job_loses_nothing(airflow, mariadb_engine):
     job_id = JobQueue(mariadb_engine).publish("record", {"key": "killed", "sleep": 8}, priority=50)
     airflow.cli("dags", "trigger", DAG_ID)
 
-    _wait_until(lambda: _job_row(mariadb_engine, job_id).state == State.PROCESSING, 120, "job claimed", airflow)
+    airflow.wait_until(lambda: _job_row(mariadb_engine, job_id).state == State.PROCESSING, 120, "job claimed")
     claimed = _job_row(mariadb_engine, job_id)
     os.kill(claimed.pid, signal.SIGKILL)  # the consumer task's own process, mid-job (the job sleeps 8 s)
     time.sleep(LEASE_SECONDS + 1)
@@ -162,7 +153,7 @@ def test_a_consumer_task_killed_mid_job_loses_nothing(airflow, mariadb_engine):
     airflow.cli("dags", "unpause", "roster_job_maintenance")  # paused for the other test (see the docstring)
     try:
         airflow.cli("dags", "trigger", "roster_job_maintenance")
-        _wait_until(lambda: _job_row(mariadb_engine, job_id).state == State.FINISHED, 180, "job finished", airflow)
+        airflow.wait_until(lambda: _job_row(mariadb_engine, job_id).state == State.FINISHED, 180, "job finished")
     finally:
         airflow.cli("dags", "pause", "roster_job_maintenance")
 
