@@ -110,6 +110,17 @@ def sqs_client(sqs_endpoint):
     return boto3.client("sqs", endpoint_url=sqs_endpoint, region_name="us-east-1")
 
 
+def queue_named_by(sqs_client, monkeypatch, variable: str, prefix: str):
+    """A fresh SQS queue whose URL the environment variable ``variable`` holds for one test; deleted after it.
+    A generator, for a fixture to ``yield from``."""
+    import uuid
+
+    url = sqs_client.create_queue(QueueName=f"{prefix}-{uuid.uuid4().hex}")["QueueUrl"]
+    monkeypatch.setenv(variable, url)
+    yield url
+    sqs_client.delete_queue(QueueUrl=url)
+
+
 from app_database import app_database  # noqa: E402,F401 - a fixture, shared by tests/warmup and tests/dags
 
 

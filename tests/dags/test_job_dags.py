@@ -8,13 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import orjson
 import pytest
 from airflow.sdk.definitions.param import ParamValidationError
 from sqlalchemy import text
 
+from conftest import queue_named_by
 from roster.jobs import JobQueue, State
 from roster.jobs.broker import SqsBroker
 from tests.jobs.conftest import reset, runs, states
@@ -61,10 +61,7 @@ def test_job_queue_dag_on_an_empty_table_finishes_in_seconds(dagbag, maria):
 
 @pytest.fixture
 def jobs_queue_url(sqs_client, monkeypatch):
-    url = sqs_client.create_queue(QueueName=f"roster-jobs-{uuid.uuid4().hex}")["QueueUrl"]
-    monkeypatch.setenv("ROSTER_JOBS_QUEUE_URL", url)
-    yield url
-    sqs_client.delete_queue(QueueUrl=url)
+    yield from queue_named_by(sqs_client, monkeypatch, "ROSTER_JOBS_QUEUE_URL", "roster-jobs")
 
 
 def test_broker_dag_runs_delivered_jobs_once_and_drops_malformed(dagbag, maria, sqs_client, jobs_queue_url):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import orjson
 import pytest
 from airflow.sdk.definitions.param import ParamValidationError
 
+from conftest import queue_named_by
 from tests.warmup.test_shard import cached_users
 
 
@@ -172,10 +171,7 @@ def test_failed_shard_fails_the_run(dagbag, warmup_data, redis_client, monkeypat
 
 @pytest.fixture
 def warmup_queue(sqs_client, monkeypatch):
-    url = sqs_client.create_queue(QueueName=f"roster-warmup-{uuid.uuid4().hex}")["QueueUrl"]
-    monkeypatch.setenv("ROSTER_WARMUP_QUEUE_URL", url)
-    yield url
-    sqs_client.delete_queue(QueueUrl=url)
+    yield from queue_named_by(sqs_client, monkeypatch, "ROSTER_WARMUP_QUEUE_URL", "roster-warmup")
 
 
 def _queue_depth(sqs_client, url) -> int:

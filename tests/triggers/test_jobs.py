@@ -7,11 +7,11 @@ import asyncio
 import json
 import os
 import time
-import uuid
 
 import pytest
 from airflow.triggers.base import TaskSkippedEvent, TaskSuccessEvent
 
+from conftest import queue_named_by
 from roster.jobs import JobQueue
 from roster.triggers.jobs import JobMessageTrigger, JobQueueTrigger
 from tests.jobs.conftest import reset
@@ -43,10 +43,7 @@ def test_trigger_fires_when_a_job_of_its_lane_becomes_ready(maria):
 @pytest.fixture
 def jobs_queue(sqs_client, monkeypatch):
     """An SQS queue of this test; ROSTER_TEST_JOBS_QUEUE_URL names it, as ROSTER_JOBS_QUEUE_URL would."""
-    url = sqs_client.create_queue(QueueName=f"roster-trigger-{uuid.uuid4().hex}")["QueueUrl"]
-    monkeypatch.setenv("ROSTER_TEST_JOBS_QUEUE_URL", url)
-    yield url
-    sqs_client.delete_queue(QueueUrl=url)
+    yield from queue_named_by(sqs_client, monkeypatch, "ROSTER_TEST_JOBS_QUEUE_URL", "roster-trigger")
 
 
 def _message_trigger(**kwargs) -> JobMessageTrigger:
