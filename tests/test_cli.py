@@ -168,3 +168,21 @@ def test_jobs_publish_from_file_is_checked_first_then_one_bulk_insert(mariadb_en
         rows = conn.execute(text("SELECT id, queue, priority FROM background_job ORDER BY id")).fetchall()
     assert len(ids) == 200 and [r[0] for r in rows] == ids
     assert {(r[1], r[2]) for r in rows} == {("bulk", 5)}
+
+
+def test_read_commands_on_a_database_without_the_job_table_say_so_and_create_nothing(tmp_path, monkeypatch):
+    import sqlite3
+
+    path = tmp_path / "new.db"
+    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_NEW", f"sqlite:///{path}")
+    message = "no job table yet: it is created by the first publish or by `roster jobs update-schema`"
+
+    stats = run("--db-conn-id", "roster_new", "jobs", "stats")
+    stats_json = run("--db-conn-id", "roster_new", "jobs", "stats", "--json")
+    failed = run("--db-conn-id", "roster_new", "jobs", "failed", "show")
+
+    assert (stats.returncode, stats.stdout.strip()) == (0, message), stats.stderr
+    assert orjson.loads(stats_json.stdout) == {"job_table": False, "message": message}
+    assert orjson.loads(failed.stdout) == {"job_table": False, "message": message}
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'background_job'").fetchall() == []

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from roster import settings
 from roster.connections import engine_for
+from roster.errors import NoJobTableError
 from roster.jobs import limits, registry
 from roster.jobs.admin import Admin
 from roster.jobs.claim import ClaimRequest, claim
@@ -182,6 +183,12 @@ class JobQueue:
 
     def failed(self, ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
         return self.admin.failed(ids)
+
+    def require_table(self) -> None:
+        """:class:`NoJobTableError` unless the job table exists: what the read-only views call first, so that
+        looking never creates it (a publish, a consumer or ``update_schema`` does)."""
+        if not self.store.has_table():
+            raise NoJobTableError()
 
     def retry(self, ids: Sequence[int] | None) -> int:
         """PERMANENTLY_FAILED jobs (these ids, or all for ``None``) back to READY with a fresh attempt count."""

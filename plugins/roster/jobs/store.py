@@ -72,6 +72,19 @@ class Store:
         self.schema_checked = True
         return added
 
+    def has_table(self) -> bool:
+        """Whether ``background_job`` exists (read commands ask before reading, and never create it)."""
+        if self.schema_checked:
+            return True
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            with self.engine.connect() as conn:
+                return inspect(conn).has_table("background_job")
+        except DBAPIError as exc:
+            raise unavailable(self.engine, exc) from exc
+
     def ensure_schema(self) -> None:
         if not self.schema_checked:
             with self.engine.begin() as conn:

@@ -184,6 +184,7 @@ async function refresh() {
     fill("waiting", waiting.jobs.map(waitingRow));
     fill("failed", failed.failed.map(failedRow));
     fill("warmup-runs", runs.runs.map(runRow));
+    if (lanes.job_table === false) say(lanes.message);  // a new roster database: nothing published yet
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.loaded = "true";
   } catch (error) {
