@@ -109,6 +109,7 @@ def test_jobs_queue_option_after_the_sub_command_and_stats_of_an_empty_queue(mar
     empty = run("jobs", "stats")
     assert empty.returncode == 0, empty.stderr
     assert "oldest ready job: none ready" in empty.stdout and "None" not in empty.stdout
+    assert "outcomes of stale claims discarded (superseded): 0" in empty.stdout
 
     after = run("jobs", "publish", "warm_users", "--params", '{"usernames": ["user_1"]}', "--queue", "q_after")
     before = run("jobs", "--queue", "q_before", "publish", "warm_users", "--params", '{"usernames": ["user_1"]}')
@@ -119,6 +120,7 @@ def test_jobs_queue_option_after_the_sub_command_and_stats_of_an_empty_queue(mar
     assert queues == {int(after.stdout): "q_after", int(before.stdout): "q_before"}
     stats = run("jobs", "stats", "--queue", "q_after", "--json")
     assert orjson.loads(stats.stdout)["queues"] == {"q_after": {"READY": 1}, "q_before": {"READY": 1}}
+    assert (orjson.loads(stats.stdout)["superseded"], orjson.loads(stats.stdout)["late_renewals"]) == (0, [])
 
 
 def test_no_masking_noise_on_a_cli_run(mariadb_engine, redis_client):

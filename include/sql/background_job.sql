@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS background_job (
     -- The claim's identity (random, one per claim): a consumer's outcome, lease renewal or release matches it, so
     -- the write of a consumer whose job was rescued and claimed again changes nothing (the newest claim's record).
     claim_id BIGINT NULL,
+    -- The claim's heartbeat: when its lease was last renewed (the operator sees a consumer late renewing).
+    lease_renewed_at DATETIME(6) NULL,
     updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     -- At most one row holds a unique job's key: concurrent publishers race on this index, not on a SELECT.
     UNIQUE KEY uniq_background_job_unique_key (unique_key),

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS background_job (
     locked_until TEXT NULL,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     claim_id INTEGER NULL,
+    lease_renewed_at TEXT NULL,
     updated_at TEXT NOT NULL DEFAULT '1970-01-01 00:00:00.000000'
 );
 CREATE UNIQUE INDEX IF NOT EXISTS uniq_background_job_unique_key ON background_job (unique_key);

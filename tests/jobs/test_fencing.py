@@ -15,6 +15,7 @@ import orjson
 import pytest
 from sqlalchemy import text
 
+from roster.cli.jobs import late_renewals
 from roster.jobs import JobQueue, State
 
 from .conftest import runs
@@ -85,6 +86,9 @@ def test_a_stalled_consumer_cannot_overwrite_the_newest_claim(engine, first, sec
     _stop_between_transactions(stalled, engine)
     first_claim = _row(engine, job_id)["claim_id"]
     try:
+        # Its heartbeat shows it before it loses its job: late renewing (over half a lease), lease not yet over.
+        late = _until(lambda: late_renewals(queue), LEASE, "the stopped consumer to show late renewals")
+        assert [(c["pid"], c["lease_expired"]) for c in late] == [(stalled.pid, False)]
         time.sleep(LEASE + 0.5)  # its lease expires: no renewal from a stopped process
         assert queue.rescue_expired() == {"rescued": 1, "failed": 0}
         second_consumer = _consumer(engine, 30)

@@ -109,7 +109,7 @@ def cmd_stats(args) -> int:
     queue = _queue(args)
     if _no_job_table(queue, args.json):
         return 0
-    stats = queue.stats()
+    stats = {**queue.stats(), "late_renewals": late_renewals(queue)}
     if args.json:
         print_json(stats)
         return 0
@@ -118,7 +118,20 @@ def cmd_stats(args) -> int:
     print_result("ready per lane: " + ", ".join(f"{lane} {n}" for lane, n in stats["ready_per_lane"].items()))
     age = stats["oldest_ready_age_seconds"]
     print_result("oldest ready job: " + ("none ready" if age is None else f"{age} s"))
+    print_result(f"outcomes of stale claims discarded (superseded): {stats['superseded']}")
+    for late in stats["late_renewals"]:
+        print_result(
+            f"late lease renewal: worker {late['worker'] or '-'} on {late['hostname']} pid {late['pid']} holds "
+            f"{late['jobs']} job(s), last renewed {late['renewed_seconds_ago']} s ago (lease {late['lease_seconds']} s)"
+        )
     return 0
+
+
+def late_renewals(queue) -> list[dict]:
+    """Consumers more than half a lease behind on their renewals: stalled or starved, about to lose their jobs."""
+    from roster.monitor.overview import QueueOverview
+
+    return [c for c in QueueOverview(queue.engine, queue=queue.queue).consumers() if c["renewal_late"]]
 
 
 def cmd_update_schema(args) -> int:

@@ -50,10 +50,11 @@ class LeaseKeeper:
     def renew(self, held: dict[int, int]) -> None:
         """On a pooled connection of its own (the consumer's is busy in its thread): one statement per claim."""
         try:
-            until = ts(utcnow() + timedelta(seconds=self.lease_seconds))
+            now = utcnow()
+            until = ts(now + timedelta(seconds=self.lease_seconds))
             with self.store.transaction() as tx:
                 for claim_id, ids in by_claim(held.items()).items():
-                    tx.run("renew_lease", locked_until=until, ids=ids, claim_id=claim_id)
+                    tx.run("renew_lease", locked_until=until, now=ts(now), ids=ids, claim_id=claim_id)
         except Exception as exc:  # the next renewal may succeed; a lost lease only risks a second run
             log.warning("could not renew the lease of %d job(s): %s", len(held), exc)
 

@@ -94,13 +94,14 @@ def lanes() -> dict[str, Any]:
 
 @router.get("/consumers", dependencies=access.READ_JOBS)
 def consumers() -> dict[str, Any]:
-    """Who holds PROCESSING jobs now (pid, host, worker, since, lease expiry)."""
+    """Who holds PROCESSING jobs now (pid, host, worker, since, lease expiry, last renewal and whether it is late),
+    and how many outcomes of stale claims were discarded (``superseded``)."""
     from roster.monitor.overview import QueueOverview
 
-    if (state := no_job_table({"consumers": []})) is not None:
+    if (state := no_job_table({"consumers": [], "superseded": 0})) is not None:
         return state
     with answering():
-        return {"consumers": QueueOverview(engine()).consumers()}
+        return {"consumers": QueueOverview(engine()).consumers(), "superseded": job_queue().superseded()}
 
 
 @router.get("/waiting", dependencies=access.READ_JOBS)
