@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -119,3 +122,65 @@ def test_a_killed_consumer_re_runs_at_most_its_last_100_ms_or_5_jobs(maria, tmp_
           f"{sum(1 for finished in ran.values() if finished >= killed_at - 0.1)} in the last 100 ms")  # fmt: skip
     assert len(unrecorded) <= 1 + max(5, recent), (len(unrecorded), recent)
     assert all(final[job_id] == State.FINISHED for job_id in ran if job_id not in unrecorded)
+
+
+def _cpu_hogs(count: int, seconds: float) -> list[subprocess.Popen]:
+    """Busy loops competing with the consumers for the cores (bounded: each ends by itself after ``seconds``)."""
+    code = f"import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
+    return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(count)]
+
+
+def _kill_connections(admin_engine, database: str) -> int:
+    """KILL CONNECTION, server-side, every connection to ``database`` but the admin's own."""
+    with admin_engine.connect() as admin:
+        ids = [row[0] for row in admin.execute(
+            text("SELECT id FROM information_schema.processlist WHERE db = :db AND id <> CONNECTION_ID()"),
+            {"db": database})]  # fmt: skip
+        for connection_id in ids:
+            with contextlib.suppress(Exception):  # it may have closed meanwhile
+                admin.execute(text(f"KILL CONNECTION {int(connection_id)}"))
+    return len(ids)
+
+
+def test_killed_connections_and_a_killed_consumer_on_busy_cores_re_run_at_most_ten_jobs(maria, tmp_path, monkeypatch):
+    """4 consumers drain 8,000 jobs of 2 ms while two busy loops of the test's own compete for both cores; every
+    consumer connection is killed server-side twice mid-drain, then one consumer is SIGKILLed. Nothing is lost,
+    the survivors carry on and exit 0, and at most 10 jobs run twice: the victim's job in hand plus the 8 finished
+    jobs it may hold unrecorded (the consumer writes them itself before running more when its recorder thread is
+    starved), whatever the timing."""
+    runs_file = tmp_path / "runs.txt"
+    monkeypatch.setenv("ROSTER_TEST_RUNS_FILE", str(runs_file))
+    queue = JobQueue(maria)
+    with queue.bulk():
+        for i in range(8000):
+            queue.publish("record_file", {"key": f"k{i}", "sleep": 0.002})
+    database = maria.url.database
+    admin = create_engine(maria.url.set(database=None))
+    hogs = _cpu_hogs(2, 240)
+    try:
+        consumers = _consumers(maria, 4, lease=5)
+        killed = 0
+        for mark in (1500, 3000):
+            _wait_for_runs(runs_file, mark)
+            killed += _kill_connections(admin, database)
+        _wait_for_runs(runs_file, 4500)
+        victim = consumers.pop()
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=10)
+        summaries = _wait(consumers)  # the survivors exit 0
+        time.sleep(5.5)  # the victim's lease
+        maria.dispose()  # its pooled connections were killed too
+        assert queue.rescue_expired()["failed"] == 0
+        queue.process()
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait(timeout=10)
+        admin.dispose()
+    per_key = collections.Counter(line[0] for line in _lines(runs_file))
+    double = sum(n - 1 for n in per_key.values())
+    print(f"\n{killed} connections killed; ran twice: {double}; superseded: {sum(s['superseded'] for s in summaries)}")
+    assert killed >= 4
+    assert len(per_key) == 8000 and set(_states(maria).values()) == {State.FINISHED}  # none lost
+    assert double <= 10, per_key.most_common(12)
+    assert all(s["finished"] > 0 for s in summaries)

@@ -183,7 +183,10 @@ class Consumer:
                 self.promoted_at = time.monotonic()
             return recorded, claim(tx, request)
 
-        recorded, jobs = self.db.run(work)
+        try:
+            recorded, jobs = self.db.run(work)
+        finally:
+            self.recorder.settle(finished)
         self._count_recorded(finished, recorded)
         if self.pending_ids is not None:
             claimed = {job.id for job in jobs}
@@ -198,6 +201,7 @@ class Consumer:
             if index and self._stopped(None):
                 self._release(jobs[index:])
                 break
+            self._bound_unrecorded()
             log.info("job %d (%s) started in lane %s, attempt %d", job.id, job.callback_name, self.lane,
                      job.number_of_attempts)  # fmt: skip
             outcome = run_job(job, self.store, self.queue.on_before_process, self.queue.on_after_process)
@@ -218,8 +222,21 @@ class Consumer:
 
     def _flush(self) -> None:
         finished = self.recorder.take()
+        try:
+            recorded = self.db.run(lambda tx: write_finished(tx, finished)) if finished else 0
+        finally:
+            self.recorder.settle(finished)
         if finished:
-            self._count_recorded(finished, self.db.run(lambda tx: write_finished(tx, finished)))
+            self._count_recorded(finished, recorded)
+
+    def _bound_unrecorded(self) -> None:
+        """Run no job while the unrecorded finished jobs reach the recorder's bound (a crash re-runs them): write
+        those waiting here, or wait for the recorder's write in progress (its failure hands them back)."""
+        while self.recorder.over_bound():
+            if self.recorder.waiting():
+                self._flush()
+            else:
+                self.recorder.wait_settled(0.05)
 
     def _count_recorded(self, finished: list[Finished], recorded: int) -> None:
         """After a FINISHED batch: the records a newer claim kept are logged and counted (on a pooled connection:

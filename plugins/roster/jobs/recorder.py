@@ -1,11 +1,19 @@
 """FINISHED records of a consumer run, written in batches but never far behind.
 
 A consumer records finished jobs in the transaction of its next claim (one commit for both). Should it be killed
-(SIGKILL, OOM) first, the jobs finished but not recorded run again after their lease expires. This thread bounds
-that: once KEEP_JOBS records wait and the oldest finished RECORD_AFTER seconds ago, it writes them on a connection
-of its own. So a killed consumer re-runs at most the job in hand plus the jobs finished in about the
-last 100 ms, or 5 jobs, whichever is more. Fast jobs are still recorded by the claims (a batch of no-op jobs takes
-less than RECORD_AFTER), so the thread rarely writes and throughput stays as it was.
+(SIGKILL, OOM) first, the jobs finished but not recorded run again after their lease expires. Two things bound
+that, whatever the timing:
+
+- this thread writes the records on a connection of its own once KEEP_JOBS wait holding RECORD_MS of run time
+  (woken at once) or the oldest of them finished RECORD_AFTER ago, and any record FLUSH_SECONDS after its job;
+- the consumer never starts a job while MAX_UNRECORDED records holding UNRECORDED_MS of run time are unwritten
+  (waiting here, or being written): should this thread fall behind (a starved thread on a busy machine, a slow or
+  unreachable database), the consumer writes them itself first, retrying through an outage rather than running
+  more.
+
+So a killed consumer re-runs at most the job in hand plus 8 finished ones, or, of jobs shorter than a millisecond
+or so, their last UNRECORDED_MS of run time: such jobs are recorded by the next claim, as a commit costs more
+than they do.
 """
 
 from __future__ import annotations
@@ -23,7 +31,10 @@ from roster.jobs.store import Store, Tx, ts, utcnow
 log = logging.getLogger("roster.jobs")
 
 KEEP_JOBS = 5
-RECORD_AFTER = 0.05  # seconds; with the tick and a commit, records are written within about 100 ms
+RECORD_MS = 5  # run time of the jobs waiting, at which this thread writes them at once
+RECORD_AFTER = 0.05  # seconds: or once the oldest of KEEP_JOBS waiting finished this long ago
+MAX_UNRECORDED = 9  # finished but not yet recorded: a consumer writes them itself before it runs another job...
+UNRECORDED_MS = 10  # ... when they hold this much run time (no-op jobs are cheaper to re-run than to commit)
 TICK = 0.02
 FLUSH_SECONDS = 1.0  # even one finished job is recorded this long after it finished
 
@@ -40,8 +51,13 @@ class Recorder:
         self.store = store
         self.on_recorded = on_recorded
         self.pending: list[Finished] = []
+        self.pending_ms = 0  # run time of the pending jobs
+        self.in_flight = 0  # records taken by a writer (this thread or the consumer) and not yet settled
+        self.in_flight_ms = 0
         self.oldest = 0.0  # time.monotonic() when the oldest pending job finished
         self.lock = threading.Lock()
+        self.settled_now = threading.Condition(self.lock)
+        self.wake = threading.Event()
         self.stopped = threading.Event()
         self.failing = False
         self.thread = threading.Thread(target=self._run, name="roster-job-recorder", daemon=True)
@@ -51,32 +67,69 @@ class Recorder:
 
     def stop(self) -> None:
         self.stopped.set()
+        self.wake.set()
         self.thread.join(timeout=10)
 
     def add(self, outcome: Finished) -> None:
         with self.lock:
             self.oldest = self.oldest if self.pending else time.monotonic()
             self.pending.append(outcome)
+            self.pending_ms += outcome.ms
+            if len(self.pending) >= KEEP_JOBS and self.pending_ms >= RECORD_MS:
+                self.wake.set()
 
     def take(self) -> list[Finished]:
-        """The records waiting, for the caller to write (they are no longer this thread's)."""
+        """The records waiting, for the caller to write; it calls :meth:`settle` (or :meth:`give_back`) after."""
         with self.lock:
             taken, self.pending = self.pending, []
+            self.in_flight += len(taken)
+            self.in_flight_ms += self.pending_ms
+            self.pending_ms = 0
             return taken
+
+    def settle(self, finished: list[Finished]) -> None:
+        """The write of ``finished`` (taken) is over: committed, or lost with the caller's transaction."""
+        with self.lock:
+            self._settled(finished)
 
     def give_back(self, finished: list[Finished], oldest: float) -> None:
         with self.lock:
             self.pending = finished + self.pending
+            self.pending_ms += sum(f.ms for f in finished)
             self.oldest = oldest
+            self._settled(finished)
+
+    def _settled(self, finished: list[Finished]) -> None:
+        self.in_flight -= len(finished)
+        self.in_flight_ms -= sum(f.ms for f in finished)
+        self.settled_now.notify_all()
+
+    def over_bound(self) -> bool:
+        """Whether the unrecorded records (waiting or being written) reach the bound a consumer keeps."""
+        with self.lock:
+            count = len(self.pending) + self.in_flight
+            return count >= MAX_UNRECORDED and self.pending_ms + self.in_flight_ms >= UNRECORDED_MS
+
+    def waiting(self) -> bool:
+        with self.lock:
+            return bool(self.pending)
+
+    def wait_settled(self, timeout: float) -> None:
+        with self.lock:
+            if self.in_flight:
+                self.settled_now.wait(timeout)
 
     def _due(self) -> bool:
         with self.lock:
             age = time.monotonic() - self.oldest
-            return bool(self.pending) and (age >= FLUSH_SECONDS or (len(self.pending) >= KEEP_JOBS and age >= RECORD_AFTER))
+            many = len(self.pending) >= KEEP_JOBS and (age >= RECORD_AFTER or self.pending_ms >= RECORD_MS)
+            return bool(self.pending) and (many or age >= FLUSH_SECONDS)
 
     def _run(self) -> None:
-        while not self.stopped.wait(TICK):
-            if self._due():
+        while not self.stopped.is_set():
+            self.wake.wait(TICK)
+            self.wake.clear()
+            if self._due() and not self.stopped.is_set():
                 oldest = self.oldest
                 self.write(self.take(), oldest)
 
@@ -84,11 +137,12 @@ class Recorder:
         try:
             with self.store.transaction() as tx:
                 recorded = write_finished(tx, finished)
-        except Exception as exc:  # the next claim or tick writes them; a lost record only risks a second run
+        except Exception as exc:  # the next claim or write takes them; a lost record only risks a second run
             self.give_back(finished, oldest)
             if not self.failing:
                 log.warning("could not record %d finished job(s) yet: %s", len(finished), exc)
             self.failing = True
             return
         self.failing = False
+        self.settle(finished)
         self.on_recorded(finished, recorded)
