@@ -147,15 +147,18 @@ def cmd_clear_finished(args) -> int:
 
 def cmd_failed(args) -> int:
     queue = _queue(args)
+    ids = _ids(args.ids, False) if args.action == "show" and args.ids else None
+    if args.action != "show":
+        ids = _ids(args.ids, args.all)  # bad input is refused first, naming the field
     if args.action == "show" and _no_job_table(queue, True):
         return 0
     queue.require_table()
     if args.action == "show":
-        print_json(queue.failed(_ids(args.ids, False) if args.ids else None))
+        print_json(queue.failed(ids))
     elif args.action == "retry":
-        print_result(queue.retry(_ids(args.ids, args.all)))
+        print_result(queue.retry(ids))
     else:
-        print_result(queue.remove(_ids(args.ids, args.all)))
+        print_result(queue.remove(ids))
     return 0
 
 
