@@ -122,7 +122,7 @@ def test_only_addresses_differ_between_compose_and_make_cluster():
 def test_init_imports_the_pools_file_that_exists(compose):
     command = "\n".join(compose["services"]["airflow-init"]["command"])
     match = re.search(r"airflow pools import (\S+)", command)
-    assert match and match.group(1) == "/opt/airflow/include/pools.json"
+    assert match and match.group(1) == "/opt/airflow/roster/pools.json"
     assert (ROOT / "include" / "pools.json").is_file()
 
 

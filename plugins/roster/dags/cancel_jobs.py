@@ -30,5 +30,5 @@ with DAG(
     },  # fmt: skip
     tags=["roster", "jobs", "operations"],
     doc_md=__doc__,
-):
+) as dag:
     CancelJobsOperator(task_id="cancel_jobs", retries=0)

@@ -35,5 +35,5 @@ with DAG(
     },  # fmt: skip
     tags=["roster", "jobs", "operations"],
     doc_md=__doc__,
-):
+) as dag:
     FailedJobsOperator(task_id="failed_jobs", retries=0)

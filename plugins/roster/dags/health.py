@@ -36,7 +36,7 @@ with DAG(
     default_args={"retries": 0},
     tags=["roster", "operations"],
     doc_md=__doc__,
-):
+) as dag:
     for task_id, check in CHECKS.items():
         JobQueueHealthCheckOperator(task_id=task_id, check=check)
     WarmupHealthCheckOperator(task_id="warmup")

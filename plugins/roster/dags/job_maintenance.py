@@ -27,7 +27,7 @@ with DAG(
     default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
     tags=["roster", "jobs"],
     doc_md=__doc__,
-):
+) as dag:
     RescueJobsOperator(task_id="rescue_expired") >> RebrokerJobsOperator(task_id="rebroker")
     JobQueueGaugesOperator(task_id="lane_gauges")
 
@@ -42,5 +42,5 @@ with DAG(
                           description="Delete jobs finished more than this many days ago.")},  # fmt: skip
     tags=["roster", "jobs"],
     doc_md=__doc__,
-):
+) as clear_finished_dag:
     ClearFinishedJobsOperator(task_id="clear_finished", days="{{ params.days }}")

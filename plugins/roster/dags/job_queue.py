@@ -1,7 +1,7 @@
 """
 ### roster_job_queue
 
-Every minute, drains the `background_job` table lane by lane. Each lane of `include/pools.json` (a pool with a
+Every minute, drains the `background_job` table lane by lane. Each lane of `roster/pools.json` (a pool with a
 `priorities` key) gets as many mapped consumer tasks as its pool has slots, each in that pool, each draining the
 lane's priority range (most urgent first) until it is empty or 50 s have passed. The pool's slots bound how many
 consumers of a lane run at once, here and in `roster_job_broker` alike. `outcomes` adds up the consumers' counts and
