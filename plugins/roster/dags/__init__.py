@@ -2,7 +2,7 @@
 
 A deployment takes them as they are: point a ``LocalDagBundle`` at this directory (``roster dags bundle`` prints
 the ``[dag_processor] dag_bundle_config_list`` entry), or write one-line files importing them into a dags folder
-(``roster dags write DIR``, as the checkout's dags/ holds). The module's ``.airflowignore`` keeps this file out of
+(``roster dags write DIR``, as the checkout's dags/ holds). The package's ``.airflowignore`` keeps this file out of
 parsing.
 """
 
