@@ -32,6 +32,7 @@ from roster.sql import sql_names
 
 WHEEL = f"roster-{__version__}-py3-none-any.whl"
 PACKAGE = ROOT / "plugins" / "roster"
+BUILT_FROM = ["pyproject.toml", "README.md", "LICENSE", "MANIFEST.in", "requirements.txt", "constraints.txt"]
 DATABASE = f"{TEST_DATABASE}_wheel"
 REDIS_DB = 11
 DAG_IDS = {
@@ -56,11 +57,22 @@ def run(args: list[str], timeout: float, **kwargs) -> subprocess.CompletedProces
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """The wheel, built from the checkout as ``python -m pip wheel --no-deps`` builds it."""
+    """The wheel, built by ``python -m pip wheel --no-deps`` from a copy of what docker/Dockerfile builds it from
+    (a build in the checkout would leave build/ there, whose stale files a later build would package)."""
+    source = tmp_path_factory.mktemp("source")
+    for name in BUILT_FROM:
+        shutil.copy(ROOT / name, source)
+    shutil.copytree(PACKAGE, source / "plugins" / "roster", ignore=shutil.ignore_patterns("__pycache__"))
     dist = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)], timeout=300)
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)], timeout=300)
     assert [path.name for path in dist.iterdir()] == [WHEEL]
     return dist / WHEEL
+
+
+def test_the_image_builds_the_wheel_from_the_same_files():
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    assert f"COPY --chown=airflow:root {' '.join(BUILT_FROM)} /opt/roster/src/\n" in dockerfile
+    assert "COPY --chown=airflow:root plugins/roster /opt/roster/src/plugins/roster\n" in dockerfile
 
 
 def referenced_sql_files() -> set[str]:
