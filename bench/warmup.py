@@ -6,9 +6,10 @@
     .venv/bin/python bench/warmup.py --profile     # cProfile of the one-shard warmup (both of its threads)
     .venv/bin/python bench/warmup.py --memory      # peak RSS of one shard process: 100k vs 1M users
 
-Two databases hold the same rows: roster_bench_app has the application's own schema (tests/app_schema.sql: plain
-KEY(user_id) and KEY(line_item_id), as the application's migrations make them) and roster_bench has roster's
-recommended indexes (the covering (user_id, id, ...) index and (line_item_id, user_id)).
+Two databases hold the same rows: roster_bench_app has the application's own schema (roster/sql/roster_schema.sql,
+Doctrine's recorded output: plain KEY(user_id) and KEY(line_item_id)) and roster_bench has the same tables with
+roster's recommended indexes added (`roster db check --apply`: the covering (user_id, id, ...) index and
+(line_item_id, user_id)).
 
 What is compared:
 
@@ -72,7 +73,6 @@ from redis_servers import start_cluster  # noqa: E402 - the tests' private Redis
 
 BENCH_DB = "roster_bench"
 APP_DB = "roster_bench_app"  # the same rows under the application's own schema
-APP_SCHEMA = Path(__file__).resolve().parents[1] / "tests" / "app_schema.sql"
 MEMORY_DBS = (("roster_bench_100k", 100_000), ("roster_bench_1m", 1_000_000))
 SPOT_CHECKS = 20
 APP_SCHEMA_MIN, ONE_SHARD_MIN, MODULO_2_MIN, RSS_RATIO_MAX = 10.0, 12.0, 18.0, 1.5
@@ -118,12 +118,16 @@ def scalar(sql: str, default: Any = None, **params: Any) -> Any:
 
 
 def seed_database(users: int, assignments_per_user: int, line_items: int) -> dict:
+    """The application's tables seeded, then roster's recommended indexes added."""
     from roster.db import engine_for
     from roster.seed import seed
+    from roster.warmup.db_check import apply, check
 
     engine = engine_for()
     try:
-        return seed(engine, users=users, assignments_per_user=assignments_per_user, line_items=line_items, reset=True)
+        seeded = seed(engine, users=users, assignments_per_user=assignments_per_user, line_items=line_items, reset=True)
+        apply(engine, check(engine))
+        return seeded
     finally:
         engine.dispose()
 
@@ -142,9 +146,9 @@ def ensure_seeded(database: str, users: int, assignments_per_user: int, line_ite
 
 
 def copy_to_application_schema(users: int, *, reuse: bool) -> None:
-    """``roster_bench_app``: the rows of roster_bench under the application's own schema (tests/app_schema.sql:
-    plain KEY(user_id) and KEY(line_item_id), no roster index), copied server-side."""
-    from roster.db import statements
+    """``roster_bench_app``: the rows of roster_bench under the application's own schema (Doctrine's recorded
+    output: plain KEY(user_id) and KEY(line_item_id), no roster index), copied server-side."""
+    from roster.db import sql_file, statements
 
     use_database(APP_DB)
     if reuse and scalar("SELECT COUNT(*) FROM users", default=0) == users:
@@ -157,7 +161,7 @@ def copy_to_application_schema(users: int, *, reuse: bool) -> None:
             conn.execute(text(f"DROP DATABASE IF EXISTS {APP_DB}"))
             conn.execute(text(f"CREATE DATABASE {APP_DB} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
             conn.execute(text(f"USE {APP_DB}"))
-            for statement in statements(APP_SCHEMA.read_text(encoding="utf-8")):
+            for statement in statements(sql_file("roster_schema.sql", "mysql")):
                 conn.execute(text(statement))
             conn.execute(text("SET SESSION foreign_key_checks = 0, unique_checks = 0"))
             for table in ("users", "line_items", "assignments"):

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The roster application's side of the side-by-side tests: PHP and the Symfony Messenger 5.4 packages Debian ships
+# The roster application's side of the tests: PHP, Doctrine ORM and DBAL (the application's tool makes the tables the
+# warmup tests read: tests/doctrine_schema.py), and the Symfony Messenger 5.4 packages Debian ships
 # (the Amazon SQS transport, the serializer behind messenger.transport.symfony_serializer, the worker's events).
 # Installs whatever is missing, as root with apt-get; otherwise says what to install.
 set -euo pipefail
-packages="php-cli php-symfony-messenger php-symfony-amazon-sqs-messenger php-symfony-serializer
+packages="php-cli php-doctrine-orm php-doctrine-dbal php-mysql php-sqlite3 php-symfony-messenger php-symfony-amazon-sqs-messenger php-symfony-serializer
   php-symfony-property-access php-symfony-event-dispatcher"
 missing=""
 for package in $packages; do

@@ -109,6 +109,7 @@ def test_jobs_queue_option_after_the_sub_command_and_stats_of_an_empty_queue(mar
     empty = run("jobs", "stats")
     assert empty.returncode == 0, empty.stderr
     assert "oldest ready job: none ready" in empty.stdout and "None" not in empty.stdout
+    assert "outcomes of stale claims discarded (superseded): 0" in empty.stdout
 
     after = run("jobs", "publish", "warm_users", "--params", '{"usernames": ["user_1"]}', "--queue", "q_after")
     before = run("jobs", "--queue", "q_before", "publish", "warm_users", "--params", '{"usernames": ["user_1"]}')
@@ -119,6 +120,7 @@ def test_jobs_queue_option_after_the_sub_command_and_stats_of_an_empty_queue(mar
     assert queues == {int(after.stdout): "q_after", int(before.stdout): "q_before"}
     stats = run("jobs", "stats", "--queue", "q_after", "--json")
     assert orjson.loads(stats.stdout)["queues"] == {"q_after": {"READY": 1}, "q_before": {"READY": 1}}
+    assert (orjson.loads(stats.stdout)["superseded"], orjson.loads(stats.stdout)["late_renewals"]) == (0, [])
 
 
 def test_no_masking_noise_on_a_cli_run(mariadb_engine, redis_client):
@@ -168,3 +170,21 @@ def test_jobs_publish_from_file_is_checked_first_then_one_bulk_insert(mariadb_en
         rows = conn.execute(text("SELECT id, queue, priority FROM background_job ORDER BY id")).fetchall()
     assert len(ids) == 200 and [r[0] for r in rows] == ids
     assert {(r[1], r[2]) for r in rows} == {("bulk", 5)}
+
+
+def test_read_commands_on_a_database_without_the_job_table_say_so_and_create_nothing(tmp_path, monkeypatch):
+    import sqlite3
+
+    path = tmp_path / "new.db"
+    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_NEW", f"sqlite:///{path}")
+    message = "no job table yet: it is created by the first publish or by `roster jobs update-schema`"
+
+    stats = run("--db-conn-id", "roster_new", "jobs", "stats")
+    stats_json = run("--db-conn-id", "roster_new", "jobs", "stats", "--json")
+    failed = run("--db-conn-id", "roster_new", "jobs", "failed", "show")
+
+    assert (stats.returncode, stats.stdout.strip()) == (0, message), stats.stderr
+    assert orjson.loads(stats_json.stdout) == {"job_table": False, "message": message}
+    assert orjson.loads(failed.stdout) == {"job_table": False, "message": message}
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'background_job'").fetchall() == []

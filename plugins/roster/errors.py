@@ -25,3 +25,12 @@ class SchemaError(RosterError):
 
 class PrivilegeError(RosterError):
     """The database user may not do what was asked (create an index, say); nothing was changed."""
+
+
+class NoJobTableError(RosterError):
+    """The job table does not exist yet: nothing was ever published on this database."""
+
+    MESSAGE = "no job table yet: it is created by the first publish or by `roster jobs update-schema`"
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)

@@ -11,7 +11,7 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from sqlalchemy import Integer, inspect, text
 
 from roster.db import is_mysql, run_script
 from roster.errors import InvalidOptionError
@@ -31,8 +31,17 @@ EPOCH = datetime(2026, 1, 1)
 
 
 def create_schema(engine: Engine) -> None:
+    """The application's tables as its Doctrine mapping makes them (roster/sql/roster_schema.sql, the recorded
+    SchemaTool output), unless they exist: the database is the application's, roster only fills it for a demo."""
     with engine.begin() as conn:
-        run_script(conn, "roster_schema.sql")
+        if not inspect(conn).has_table("users"):
+            run_script(conn, "roster_schema.sql")
+
+
+def integer_group_ids(conn) -> bool:
+    """Whether users.group_id is an integer column here (the application's is a string: "group-7")."""
+    column = next(column for column in inspect(conn).get_columns("users") if column["name"] == "group_id")
+    return isinstance(column["type"], Integer)
 
 
 def seed(
@@ -58,6 +67,7 @@ def seed(
     rng = random.Random(seed_value)
     mysql = is_mysql(engine)
     with engine.begin() as conn:
+        group = int if integer_group_ids(conn) else "group-{}".format
         existing = conn.execute(text("SELECT COUNT(*) FROM users")).scalar_one()
         if existing and not reset:
             raise InvalidOptionError(
@@ -96,7 +106,7 @@ def seed(
                     f"{NAME_STEMS[i % len(NAME_STEMS)]}_{i}",
                     PASSWORD,
                     ROLES[i % len(ROLES)],
-                    None if i % 7 == 0 else 1 + i % 50,
+                    None if i % 7 == 0 else group(1 + i % 50),
                 )
                 for i in range(first, last)
             ]

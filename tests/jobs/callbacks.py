@@ -89,3 +89,18 @@ def record_file(key: str, sleep: float = 0.0) -> str:
     with open(os.environ["ROSTER_TEST_RUNS_FILE"], "a", encoding="utf-8") as runs:
         runs.write(f"{key} {os.getpid()} {started:.6f} {time.time():.6f}\n")
     return key
+
+
+@job("stall")
+def stall(key: str, sleeps: list[float], outcomes: list[str]) -> str:
+    """Run n of the job (counted in job_runs) marks its start there at once (finished 0), sleeps ``sleeps[n]`` and
+    ends ``outcomes[n]``: ``ok`` or ``fail``. A test stops the process mid-run, past its lease."""
+    url = os.environ["ROSTER_TEST_RUNS_URL"]
+    engine = _engines.get(url) or _engines.setdefault(url, create_engine(url))
+    with engine.connect() as conn:
+        run = conn.execute(text("SELECT COUNT(*) FROM job_runs WHERE run_key = :k"), {"k": key}).scalar_one()
+    _record(key, time.time(), 0)
+    time.sleep(sleeps[run])
+    if outcomes[run] == "fail":
+        raise ConnectionError(f"run {run} failed")
+    return key

@@ -73,7 +73,7 @@ def test_a_running_job_sees_its_cancel_and_ends_cancelled_unless_it_finished(que
 
 def test_flagged_jobs_released_or_rescued_end_cancelled(queue, engine):
     released, rescued = queue.publish("noop"), queue.publish("noop")
-    queue.claim(batch=10)
+    claimed = queue.claim(batch=10)
     assert queue.cancel([released, rescued]) == {"cancelled": 0, "cancel_requested": 2}
     with engine.begin() as conn:
         conn.execute(text("UPDATE background_job SET locked_until = '2000-01-01 00:00:00' WHERE id = :id"),
@@ -85,7 +85,7 @@ def test_flagged_jobs_released_or_rescued_end_cancelled(queue, engine):
 
     consumer = Consumer(queue, priorities=None, limits=Limits())
     try:
-        consumer._release([type("J", (), {"id": released})()])
+        consumer._release([job for job in claimed if job.id == released])  # under the claim that took it
     finally:
         consumer.db.close()
     assert states(engine) == {released: State.CANCELLED, rescued: State.CANCELLED}

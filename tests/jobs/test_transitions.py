@@ -14,7 +14,9 @@ from roster.jobs.store import Store
 from roster.sql import SQL_FILES, sql_names
 
 PAST, FUTURE = "2000-01-01 00:00:00.000000", "2999-01-01 00:00:00.000000"
-_CLAIM = {"locked_until": FUTURE, "now": FUTURE, "pid": 1, "hostname": "h", "worker": None, "by_broker": 0}
+CLAIM_ID = 7  # every row's claim: the consumer's statements (finish, fail, release) match it
+_CLAIM = {"locked_until": FUTURE, "now": FUTURE, "pid": 1, "hostname": "h", "worker": None, "by_broker": 0,
+          "claim_id": CLAIM_ID}  # fmt: skip
 
 
 def _runs(ids: list[int]) -> list[tuple[str, dict]]:
@@ -23,11 +25,11 @@ def _runs(ids: list[int]) -> list[tuple[str, dict]]:
     every = {"every_id": 1, "ids": [0]}
     return [
         ("claim_mark", {**_CLAIM, "ids": ids}),
-        ("finish", {"rows": orjson.dumps([[i, 1, "{}", None] for i in ids]).decode(), "now": FUTURE}),
+        ("finish", {"rows": orjson.dumps([[i, CLAIM_ID, 1, "{}", None] for i in ids]).decode(), "now": FUTURE}),
         *[("fail", {"state": int(s), "error": "e", "available_at": FUTURE, "ms": 1, "memory": "{}", "uncount": 0,
-                    "now": FUTURE, "id": ids})  # fmt: skip
+                    "now": FUTURE, "id": ids, "claim_id": CLAIM_ID})  # fmt: skip
           for s in (State.TEMPORARILY_FAILED, State.PERMANENTLY_FAILED, State.WAITING)],
-        ("release", {"ids": ids, "now": FUTURE}),
+        ("release", {"ids": ids, "now": FUTURE, "claim_id": CLAIM_ID}),
         ("promote_due", {"queue": "default", "now": FUTURE}),
         ("rescue_fail", {"queue": "default", "now": FUTURE, "max_attempts": 0, "reason": "r"}),
         ("rescue_retry", {"queue": "default", "now": FUTURE, "reason": "r"}),
@@ -59,9 +61,9 @@ def _fill(engine) -> dict[int, State]:
             for flag in (0, 1):
                 conn.execute(
                     text("INSERT INTO background_job (queue, callback_name, parameters, state, cancel_requested, "
-                         "created_at, available_at, locked_until, number_of_attempts, updated_at) VALUES "
-                         "('default', 'noop', '{}', :s, :f, :t, :t, :t, 1, :t)"),
-                    {"s": int(state), "f": flag, "t": PAST},
+                         "created_at, available_at, locked_until, number_of_attempts, updated_at, claim_id) VALUES "
+                         "('default', 'noop', '{}', :s, :f, :t, :t, :t, 1, :t, :c)"),
+                    {"s": int(state), "f": flag, "t": PAST, "c": CLAIM_ID},
                 )  # fmt: skip
         return {i: State(s) for i, s in conn.execute(text("SELECT id, state FROM background_job"))}
 

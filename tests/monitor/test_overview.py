@@ -97,3 +97,30 @@ def test_update_schema_adds_the_failure_rate_index_to_an_existing_table(jobs_eng
                      "(queue=? AND state=? AND last_attempt_at>?)"), after  # fmt: skip
     assert QueueOverview(engine).outcomes_since(now - timedelta(minutes=15)) == {
         "finished": 20, "temporarily_failed": 20, "permanently_failed": 0}  # fmt: skip
+
+
+def test_a_consumer_late_renewing_its_lease_shows_before_it_loses_its_jobs(jobs_engine):
+    """Renewed 200 s ago on a 300 s lease: late (over half a lease), not yet expired; renewed 10 s ago: on time."""
+    from datetime import timedelta
+
+    from roster.jobs import JobQueue
+    from roster.jobs.store import ts
+    from roster.monitor.overview import QueueOverview, utcnow
+
+    queue = JobQueue(jobs_engine)
+    ids = [queue.publish("noop") for _ in range(3)]
+    now = utcnow().replace(microsecond=0)
+    with jobs_engine.begin() as conn:
+        for job_id, pid, renewed in [(ids[0], 11, 200), (ids[1], 11, 200), (ids[2], 22, 10)]:
+            conn.execute(
+                text("UPDATE background_job SET state = 2, pid = :pid, hostname = 'h', last_attempt_at = :r, "
+                     "lease_renewed_at = :r, locked_until = :u WHERE id = :id"),
+                {"pid": pid, "r": ts(now - timedelta(seconds=renewed)), "u": ts(now + timedelta(seconds=300 - renewed)),
+                 "id": job_id},
+            )  # fmt: skip
+
+    consumers = {c["pid"]: c for c in QueueOverview(jobs_engine).consumers(now=now)}
+
+    assert consumers[11]["renewal_late"] and not consumers[11]["lease_expired"]
+    assert (consumers[11]["renewed_seconds_ago"], consumers[11]["lease_seconds"], consumers[11]["jobs"]) == (200, 300, 2)
+    assert not consumers[22]["renewal_late"] and consumers[22]["renewed_seconds_ago"] == 10

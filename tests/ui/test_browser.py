@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from conftest import ROOT
 from tests.ui.conftest import PASSWORDS
-from roster.jobs import State
+from roster.jobs import JobQueue, State
 from tests.ui.jobs_data import fill_jobs, ids_in_state, lane_counts
 
 pytestmark = pytest.mark.slow
@@ -151,3 +151,30 @@ def test_an_editor_cancels_waiting_jobs_from_the_page(roster_airflow, mariadb_en
     click_and_confirm(frame.locator("#cancel-form button"))
     frame.locator("#message.error", has_text="param identifier: no job of queue 'default'").wait_for()
     browser_page.screenshot(path=str(tmp_path / "after-cancel.png"), full_page=True)
+
+
+def test_a_new_roster_database_without_the_job_table_shows_its_state(
+    roster_airflow, mariadb_engine, clients, browser_page, tmp_path
+):
+    """First run: nothing published yet, so no background_job table. The page and the job API answer 200 with the
+    state (no traceback, no 500) and the warmup part loads as usual; a job action is refused with the same line."""
+    from roster.errors import NoJobTableError
+
+    with mariadb_engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS background_job"))
+    try:
+        for path in ("lanes", "consumers", "waiting", "failed"):
+            answer = clients["viewer"].get(f"/roster/api/jobs/{path}")
+            assert answer.status == 200, answer
+            assert answer.body["job_table"] is False and answer.body["message"] == NoJobTableError.MESSAGE
+        refused = clients["editor"].post("/roster/api/jobs/failed/retry", {"all": True})
+        assert refused.status == 409 and refused.body["detail"] == NoJobTableError.MESSAGE
+        frame = open_roster(browser_page, roster_airflow.base, "viewer")
+        frame.locator("#message", has_text="no job table yet").wait_for()
+        assert "roster jobs update-schema" in frame.locator("#message").inner_text()
+        assert frame.locator("#lanes tbody tr").count() == 0
+        browser_page.screenshot(path=str(tmp_path / "no-job-table.png"), full_page=True)
+        with mariadb_engine.connect() as conn:  # looking created nothing
+            assert conn.execute(text("SHOW TABLES LIKE 'background_job'")).fetchall() == []
+    finally:
+        JobQueue(mariadb_engine).update_schema()

@@ -10,22 +10,25 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from roster.seed import seed
+from roster.seed import integer_group_ids, seed
 
 # Users added on top of the seeded ones, each for a case the documents must get right.
 SPECIAL_USERS = [
     # (username, roles, group_id, [(line_item_slug, state, attempts, updated_at)])
     ("zoë_ünïcødé", '["ROLE_USER"]', None, [("dated-inactive", "started", 2, "2026-03-04 05:06:07")]),
-    ("用户_名", '["ROLE_USER", "ROLE_ADMIN"]', 7, [("dated-inactive", "completed", 1, "2026-01-02 03:04:05"),
+    ("用户_名", '["ROLE_USER", "ROLE_ADMIN"]', "group-7", [("dated-inactive", "completed", 1, "2026-01-02 03:04:05"),
                                                ("line-item-1", "cancelled", 0, "2026-02-03 04:05:06")]),
-    ("no_assignments", "[]", 3, []),
-    ('quote"and\\slash', '["ROLE_USER"]', 1, [("line-item-2", "ready", 0, "2026-05-06 07:08:09")]),
+    ("no_assignments", "[]", "group-3", []),
+    ('quote"and\\slash', '["ROLE_USER"]', "group-1", [("line-item-2", "ready", 0, "2026-05-06 07:08:09")]),
 ]
 SEEDED_USERS = 300
 
 
 def load_dataset(engine) -> None:
+    """The seeded users, then SPECIAL_USERS; group ids as the column takes them (string or integer)."""
     seed(engine, users=SEEDED_USERS, assignments_per_user=3, line_items=12, reset=True)
+    with engine.connect() as conn:
+        integer_groups = integer_group_ids(conn)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -38,7 +41,7 @@ def load_dataset(engine) -> None:
         for username, roles, group_id, assignments in SPECIAL_USERS:
             conn.execute(
                 text("INSERT INTO users (username, password, roles, group_id) VALUES (:u, 'x', :r, :g)"),
-                {"u": username, "r": roles, "g": group_id},
+                {"u": username, "r": roles, "g": int(group_id.split("-")[1]) if integer_groups and group_id else group_id},
             )
             user_id = conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": username}).scalar_one()
             for slug, state, attempts, updated_at in assignments:
@@ -68,7 +71,7 @@ def expected_documents(engine) -> tuple[dict[str, dict], dict[int, dict]]:
             line_items[row["id"]] = {
                 "id": row["id"], "uri": row["uri"], "label": row["label"], "slug": row["slug"],
                 "isActive": bool(row["is_active"]), "startDateTime": _iso(row["start_at"]),
-                "endDateTime": _iso(row["end_at"]), "maxAttempts": row["max_attempts"],
+                "endDateTime": _iso(row["end_at"]), "maxAttempts": row["max_attempts"] or 0,
             }  # fmt: skip
         rows = conn.execute(
             text(
@@ -85,7 +88,7 @@ def expected_documents(engine) -> tuple[dict[str, dict], dict[int, dict]]:
             )  # fmt: skip
             if row["aid"] is not None:
                 doc["assignments"].append(
-                    {"id": row["aid"], "state": row["state"], "attemptsCount": row["attempts_count"],
+                    {"id": row["aid"], "state": row["state"], "attemptsCount": row["attempts_count"] or 0,
                      "updatedAt": _iso(row["updated_at"]), "lineItem": line_items[row["line_item_id"]]}
                 )  # fmt: skip
     return users, line_items

@@ -30,6 +30,10 @@ def test_db_check_reports_the_plain_schema_and_the_online_ddl(app_database):
     lines = result.stdout.splitlines()
     assert lines[0] == f"roster database 'roster_app' (mysql 127.0.0.1:3306/{app_database.name})"
     assert "tables: users, line_items and assignments have every column the warmup reads" in lines
+    assert "  column users.group_id: varchar, accepted" in lines  # Doctrine's string group_id
+    assert "  column users.roles: longtext, accepted" in lines
+    assert "  column assignments.user_id: int, accepted" in lines
+    assert sum(line.startswith("  column ") for line in lines) == 18
     assert (
         "access path: index IDX_308A50DDA76ED395 (user_id), one query per page, "
         "not covering: plus a primary key look-up per row"

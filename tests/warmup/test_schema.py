@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from roster.db import statements
 from roster.errors import SchemaError
 from roster.warmup import UserCacheWarmer, WarmupOptions
 from roster.warmup.db_check import check
@@ -17,17 +15,18 @@ from roster.warmup.schema import AccessPath, Schema
 from .conftest import expected_documents, load_dataset
 from .test_shard import cached_users
 
-APP_SCHEMA_SQLITE = Path(__file__).resolve().parents[1] / "app_schema.sqlite.sql"
-
 
 def sqlite_app(tmp_path, *changes: str, conn_id: str = "roster_sqlite_app"):
-    """A SQLite database with the application's schema (plain indexes), then ``changes`` applied."""
+    """A SQLite database with the application's tables as Doctrine makes them (plain indexes), then ``changes``."""
     from roster.connections import engine_for
 
+    from doctrine_schema import create_tables
+
+    create_tables("sqlite", str(tmp_path / "app.db"))
     os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = f"sqlite:///{tmp_path / 'app.db'}"
     engine = engine_for(conn_id)
     with engine.begin() as conn:
-        for statement in [*statements(APP_SCHEMA_SQLITE.read_text(encoding="utf-8")), *changes]:
+        for statement in changes:
             conn.execute(text(statement))
     return engine
 
@@ -35,9 +34,6 @@ def sqlite_app(tmp_path, *changes: str, conn_id: str = "roster_sqlite_app"):
 def test_sqlite_plain_indexes_warm_every_document_through_indexed_by_the_existing_index(tmp_path, redis_client):
     engine = sqlite_app(tmp_path)
     load_dataset(engine)
-    with engine.begin() as conn:  # the seeder's schema file adds roster's indexes on SQLite: back to plain ones
-        conn.execute(text("DROP INDEX idx_assignments_user"))
-        conn.execute(text("DROP INDEX idx_assignments_line_item"))
     users, _ = expected_documents(engine)
     warmer = UserCacheWarmer(engine, redis_client)
 
@@ -82,7 +78,7 @@ def test_missing_columns_and_unusable_types_are_each_named(tmp_path):
 
     assert report.problems == [
         "column users.roles is missing",
-        "column line_items.max_attempts has type 'BLOB'; the warmup needs integer",
+        "column line_items.max_attempts has type 'BLOB'; the warmup accepts integer",
         "column assignments.attempts_count is missing",
     ]
     with pytest.raises(SchemaError, match="column users.roles is missing; column line_items.max_attempts"):
@@ -121,4 +117,20 @@ def test_a_recommended_name_already_taken_gets_another(tmp_path):
     ddl = [advice.ddl for advice in check(engine).missing]
 
     assert ddl[0].startswith("CREATE INDEX idx_assignments_user_roster ON assignments (user_id, id,")
+    engine.dispose()
+
+
+def test_db_check_names_the_column_the_type_found_and_the_types_accepted(tmp_path):
+    engine = sqlite_app(tmp_path, "ALTER TABLE users DROP COLUMN group_id", "ALTER TABLE users ADD COLUMN group_id BLOB")
+
+    from tests.test_cli import run
+
+    result = run("--db-conn-id", "roster_sqlite_app", "db", "check")
+
+    assert result.returncode == 2
+    assert "  column users.group_id: BLOB, NOT accepted (the warmup accepts integer or text)" in result.stdout
+    assert "  column users.username: VARCHAR(255), accepted" in result.stdout
+    error = result.stderr.strip()
+    assert "\n" not in error
+    assert "column users.group_id has type 'BLOB'; the warmup accepts integer or text" in error
     engine.dispose()

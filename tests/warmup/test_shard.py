@@ -128,15 +128,15 @@ def test_unknown_slug_is_refused_before_any_write(dataset, redis_client):
 
 def test_rerun_overwrites_changed_documents(dataset, redis_client):
     warm(dataset, redis_client, usernames="no_assignments")
-    assert cached_users(redis_client)["no_assignments"]["groupId"] == 3
+    assert cached_users(redis_client)["no_assignments"]["groupId"] == "group-3"
     with dataset.engine.begin() as conn:
-        conn.execute(text("UPDATE users SET group_id = 9 WHERE username = 'no_assignments'"))
+        conn.execute(text("UPDATE users SET group_id = 'group-9' WHERE username = 'no_assignments'"))
     try:
         warm(dataset, redis_client, usernames="no_assignments")
-        assert cached_users(redis_client)["no_assignments"]["groupId"] == 9
+        assert cached_users(redis_client)["no_assignments"]["groupId"] == "group-9"
     finally:
         with dataset.engine.begin() as conn:
-            conn.execute(text("UPDATE users SET group_id = 3 WHERE username = 'no_assignments'"))
+            conn.execute(text("UPDATE users SET group_id = 'group-3' WHERE username = 'no_assignments'"))
 
 
 def test_key_prefix(dataset, redis_client):

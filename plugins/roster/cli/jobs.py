@@ -9,7 +9,7 @@ import orjson
 
 from roster.cli.common import non_negative as _number
 from roster.cli.common import print_json, print_result
-from roster.errors import InvalidOptionError
+from roster.errors import InvalidOptionError, NoJobTableError
 
 
 def _queue(args):
@@ -95,8 +95,21 @@ def cmd_process(args) -> int:
     return 0
 
 
+def _no_job_table(queue, as_json: bool) -> bool:
+    """On a database without the job table: say so (a state, not an error) and answer True."""
+    try:
+        queue.require_table()
+    except NoJobTableError as state:
+        print_json({"job_table": False, "message": str(state)}) if as_json else print_result(str(state))
+        return True
+    return False
+
+
 def cmd_stats(args) -> int:
-    stats = _queue(args).stats()
+    queue = _queue(args)
+    if _no_job_table(queue, args.json):
+        return 0
+    stats = {**queue.stats(), "late_renewals": late_renewals(queue)}
     if args.json:
         print_json(stats)
         return 0
@@ -105,7 +118,20 @@ def cmd_stats(args) -> int:
     print_result("ready per lane: " + ", ".join(f"{lane} {n}" for lane, n in stats["ready_per_lane"].items()))
     age = stats["oldest_ready_age_seconds"]
     print_result("oldest ready job: " + ("none ready" if age is None else f"{age} s"))
+    print_result(f"outcomes of stale claims discarded (superseded): {stats['superseded']}")
+    for late in stats["late_renewals"]:
+        print_result(
+            f"late lease renewal: worker {late['worker'] or '-'} on {late['hostname']} pid {late['pid']} holds "
+            f"{late['jobs']} job(s), last renewed {late['renewed_seconds_ago']} s ago (lease {late['lease_seconds']} s)"
+        )
     return 0
+
+
+def late_renewals(queue) -> list[dict]:
+    """Consumers more than half a lease behind on their renewals: stalled or starved, about to lose their jobs."""
+    from roster.monitor.overview import QueueOverview
+
+    return [c for c in QueueOverview(queue.engine, queue=queue.queue).consumers() if c["renewal_late"]]
 
 
 def cmd_update_schema(args) -> int:
@@ -121,6 +147,9 @@ def cmd_clear_finished(args) -> int:
 
 def cmd_failed(args) -> int:
     queue = _queue(args)
+    if args.action == "show" and _no_job_table(queue, True):
+        return 0
+    queue.require_table()
     if args.action == "show":
         print_json(queue.failed(_ids(args.ids, False) if args.ids else None))
     elif args.action == "retry":

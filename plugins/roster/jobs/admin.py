@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from roster.errors import InvalidOptionError
+from roster.jobs import fencing
 from roster.jobs.lanes import parse_priorities
 from roster.jobs.states import State
 from roster.jobs.store import Store, ts, utcnow
@@ -45,6 +46,7 @@ class Admin:
         now = utcnow()
         with self.store.transaction() as tx:
             rows = tx.rows("stats", now=ts(now))
+            superseded = fencing.total(tx)
         per_queue: dict[str, dict[str, int]] = {}
         per_lane: dict[str, int] = {name: 0 for name in lanes()}
         oldest: datetime | None = None
@@ -58,7 +60,8 @@ class Admin:
                 since = _when(ready_since)
                 oldest = since if since is not None and (oldest is None or since < oldest) else oldest
         age = round((now - oldest).total_seconds(), 1) if oldest else None
-        return {"queues": per_queue, "ready_per_lane": per_lane, "oldest_ready_age_seconds": age}
+        return {"queues": per_queue, "ready_per_lane": per_lane, "oldest_ready_age_seconds": age,
+                "superseded": superseded}  # fmt: skip
 
     def failed(self, ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
         with self.store.transaction() as tx:

@@ -8,6 +8,7 @@ serialises writers: there the mark itself takes the candidates still READY.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,8 +41,13 @@ class ClaimRequest:
             "locked_until": ts(now + timedelta(seconds=self.lease_seconds)), "pid": os.getpid(),
             "hostname": socket.gethostname()[:255], "worker": (self.worker or "")[:255] or None,
             "by_broker": 1 if self.job_ids is not None else 0, "every_id": 1 if self.job_ids is None else 0,
-            "only": list(self.job_ids or ()) or [0],
+            "only": list(self.job_ids or ()) or [0], "claim_id": new_claim_id(),
         }  # fmt: skip
+
+
+def new_claim_id() -> int:
+    """A claim's identity: random, positive, fits BIGINT and SQLite's INTEGER."""
+    return secrets.randbits(62) or 1
 
 
 def claim(tx: Tx, request: ClaimRequest) -> list[Job]:
@@ -61,7 +67,8 @@ def claim(tx: Tx, request: ClaimRequest) -> list[Job]:
         if rows:
             break
         # Every candidate was being claimed by other consumers: look again, they are not empty.
-    return sorted((Job.from_row(row) for row in rows), key=lambda job: (job.priority, job.id))
+    claimed = (Job.from_row(row, params["claim_id"]) for row in rows)
+    return sorted(claimed, key=lambda job: (job.priority, job.id))
 
 
 def select_candidates(tx: Tx, params: dict[str, Any]) -> list[int]:
@@ -74,5 +81,5 @@ def lock_candidates(tx: Tx, candidates: list[int], batch: int) -> list[tuple]:
 
 def mark_claimed(tx: Tx, ids: list[int], params: dict[str, Any]) -> list[tuple]:
     """Mark ``ids`` PROCESSING; on SQLite, the claimed rows (RETURNING)."""
-    names = ("locked_until", "now", "pid", "hostname", "worker", "by_broker")
+    names = ("locked_until", "now", "pid", "hostname", "worker", "by_broker", "claim_id")
     return tx.rows("claim_mark", ids=ids, **{name: params[name] for name in names})

@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING
 
 import psutil
 
+from roster.jobs import fencing
 from roster.jobs.claim import ClaimRequest, claim
 from roster.jobs.connection import HeldConnection
 from roster.jobs.lanes import parse_priorities
+from roster.jobs.lease import by_claim
 from roster.jobs.limits import MAX_DELAY_SECONDS, number, whole
 from roster.jobs.model import Job, backoff
 from roster.jobs.outcomes import Failed, Finished, ProcessSummary
@@ -187,7 +189,7 @@ class Consumer:
             claimed = {job.id for job in jobs}
             self.pending_ids = [i for i in self.pending_ids if i not in claimed]
         self.summary.claimed += len(jobs)
-        self.lease.hold(job.id for job in jobs)
+        self.lease.hold((job.id, job.claim_id) for job in jobs)
         return jobs
 
     def _run_batch(self, jobs: list[Job]) -> None:
@@ -220,11 +222,18 @@ class Consumer:
             self._count_recorded(finished, self.db.run(lambda tx: write_finished(tx, finished)))
 
     def _count_recorded(self, finished: list[Finished], recorded: int) -> None:
+        """After a FINISHED batch: the records a newer claim kept are logged and counted (on a pooled connection:
+        the recorder thread calls this too)."""
         if len(finished) != recorded:
-            with self.counting:
-                self.summary.lost += len(finished) - recorded
-            log.warning("%d finished job(s) had been rescued meanwhile; they may run again", len(finished) - recorded)
+            claims = {outcome.job_id: outcome.claim_id for outcome in finished}
+            self._supersede(lambda tx: fencing.superseded(tx, claims, State.FINISHED), "the FINISHED record")
         self.lease.release(outcome.job_id for outcome in finished)
+
+    def _supersede(self, find, what: str) -> None:
+        with self.store.transaction() as tx:
+            discarded = fencing.count(tx, find(tx), fencing.me(self.worker), what)
+        with self.counting:
+            self.summary.superseded += discarded
 
     def _record_failure(self, failed: Failed) -> None:
         job, now = failed.job, utcnow()
@@ -238,10 +247,10 @@ class Consumer:
             except Exception:
                 log.exception("on_error hook failed for job %d", job.id)
         params = {"state": int(state), "error": failed.message, "available_at": ts(available_at), "ms": failed.ms,
-                  "memory": failed.memory, "uncount": uncount, "now": ts(now), "id": job.id}  # fmt: skip
-        written = self.db.run(lambda tx: tx.run("fail", **params))
-        with self.counting:
-            self.summary.lost += written != 1
+                  "memory": failed.memory, "uncount": uncount, "now": ts(now), "id": job.id,
+                  "claim_id": job.claim_id}  # fmt: skip
+        if self.db.run(lambda tx: tx.run("fail", **params)) != 1:
+            self._supersede(lambda tx: fencing.superseded(tx, {job.id: job.claim_id}), f"the {state.name} outcome")
         self.lease.release([job.id])
         if state is State.WAITING:
             log.info("job %d (%s) in lane %s: WAITING in %d ms: %s", job.id, job.callback_name, self.lane, failed.ms,
@@ -262,6 +271,7 @@ class Consumer:
 
     def _release(self, jobs: Sequence[Job]) -> None:
         """Hand back jobs claimed but not started (a graceful stop)."""
-        ids = [job.id for job in jobs]
-        self.summary.released += self.db.run(lambda tx: tx.run("release", ids=ids, now=ts(utcnow())))
+        ids, now = [job.id for job in jobs], ts(utcnow())
+        for claim_id, claimed in by_claim((job.id, job.claim_id) for job in jobs).items():
+            self.summary.released += self.db.run(lambda tx: tx.run("release", ids=claimed, now=now, claim_id=claim_id))
         self.lease.release(ids)

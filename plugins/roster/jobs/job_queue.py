@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from roster import settings
 from roster.connections import engine_for
-from roster.jobs import limits, registry
+from roster.errors import NoJobTableError
+from roster.jobs import fencing, limits, registry
 from roster.jobs.admin import Admin
 from roster.jobs.claim import ClaimRequest, claim
 from roster.jobs.consumer import DEFAULT_CLAIM_BATCH, Consumer, Limits
@@ -182,6 +183,17 @@ class JobQueue:
 
     def failed(self, ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
         return self.admin.failed(ids)
+
+    def superseded(self) -> int:
+        """Outcomes of stale claims discarded so far (a consumer stalled past its lease; see roster.jobs.fencing)."""
+        with self.store.transaction() as tx:
+            return fencing.total(tx)
+
+    def require_table(self) -> None:
+        """:class:`NoJobTableError` unless the job table exists: what the read-only views call first, so that
+        looking never creates it (a publish, a consumer or ``update_schema`` does)."""
+        if not self.store.has_table():
+            raise NoJobTableError()
 
     def retry(self, ids: Sequence[int] | None) -> int:
         """PERMANENTLY_FAILED jobs (these ids, or all for ``None``) back to READY with a fresh attempt count."""

@@ -92,9 +92,10 @@ class Job:
     priority: int
     serial_group: str | None
     identifier: str | None
+    claim_id: int = 0  # the claim's identity: every write of the consumer for this job matches it
 
     @classmethod
-    def from_row(cls, row: tuple) -> Job:
-        """From a ``claim_lock`` row (its attempt count is before the claim's)."""
+    def from_row(cls, row: tuple, claim_id: int = 0) -> Job:
+        """From a ``claim_lock`` row (its attempt count is before the claim's), claimed under ``claim_id``."""
         return cls(id=row[0], callback_name=row[1], parameters=orjson.loads(row[2]), number_of_attempts=row[3] + 1,
-                   priority=row[4], serial_group=row[5], identifier=row[6])  # fmt: skip
+                   priority=row[4], serial_group=row[5], identifier=row[6], claim_id=claim_id)  # fmt: skip

@@ -22,10 +22,11 @@ class Finished:
     ms: int
     memory: str
     metadata: str | None = None
+    claim_id: int = 0
 
     def row(self) -> list[Any]:
         """One element of the ``finish`` statement's JSON rows."""
-        return [self.job_id, self.ms, self.memory, self.metadata]
+        return [self.job_id, self.claim_id, self.ms, self.memory, self.metadata]
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class ProcessSummary:
     permanently_failed: int = 0
     waiting: int = 0
     released: int = 0
-    lost: int = 0  # outcome not recorded: the job was rescued by someone else meanwhile
+    superseded: int = 0  # outcomes discarded: the job was rescued (and perhaps claimed again) meanwhile
     stopped_by: str = "empty"
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from roster.db import is_mysql, run_script, unavailable
+from roster.db import is_mysql, unavailable
 from roster.sql import bind, statement
 
 if TYPE_CHECKING:
@@ -72,11 +72,23 @@ class Store:
         self.schema_checked = True
         return added
 
+    def has_table(self) -> bool:
+        """Whether ``background_job`` exists (read commands ask before reading, and never create it)."""
+        if self.schema_checked:
+            return True
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            with self.engine.connect() as conn:
+                return inspect(conn).has_table("background_job")
+        except DBAPIError as exc:
+            raise unavailable(self.engine, exc) from exc
+
     def ensure_schema(self) -> None:
+        """Create the table, or upgrade an older one (a column the statements need, such as ``claim_id``)."""
         if not self.schema_checked:
-            with self.engine.begin() as conn:
-                run_script(conn, "background_job.sql")
-            self.schema_checked = True
+            self.update_schema()
 
     def connect(self):
         """A pooled DB-API connection; on MySQL in READ COMMITTED, as claims read candidates without locks and

@@ -113,12 +113,13 @@ class QueueOverview:
         """Who holds PROCESSING jobs now: pid, host, worker (Airflow task instance), since, lease expiry."""
         now = now or utcnow()
         out = []
-        for pid, host, worker, jobs, since, lease_until, low, high in self._rows("consumers"):
+        for pid, host, worker, jobs, since, lease_until, low, high, renewed, first_expiry in self._rows("consumers"):
             lease_until = as_datetime(lease_until)
             out.append({
                 "pid": pid, "hostname": host, "worker": worker, "jobs": int(jobs), "since": _iso(as_datetime(since)),
                 "lease_until": _iso(lease_until), "lease_expired": bool(lease_until and lease_until < now),
                 "lanes": [name for name, (lo, hi) in lanes().items() if lo <= int(low) and int(high) <= hi],
+                **heartbeat(as_datetime(renewed), as_datetime(first_expiry), now),
             })  # fmt: skip
         return out
 
@@ -162,6 +163,17 @@ class QueueOverview:
             for job_id, available_at in self._rows("jobs_started", ids=ids[start : start + 500]):
                 found[int(job_id)] = as_datetime(available_at)
         return found
+
+
+def heartbeat(renewed: datetime | None, first_expiry: datetime | None, now: datetime) -> dict[str, Any]:
+    """A consumer's lease renewals: when last renewed, and late when more than half its lease went by without one
+    (it renews every third: a stalled or starved consumer shows here before its jobs are rescued)."""
+    if renewed is None or first_expiry is None:
+        return {"renewed_at": None, "renewal_late": False}
+    lease = (first_expiry - renewed).total_seconds()
+    silent = (now - renewed).total_seconds()
+    return {"renewed_at": _iso(renewed), "renewed_seconds_ago": round(silent, 1), "lease_seconds": round(lease),
+            "renewal_late": silent > lease / 2}  # fmt: skip
 
 
 def _add_group(lane: LaneOverview, state: int, jobs: int, oldest_due, last_claim, now: datetime) -> None:

@@ -17,7 +17,7 @@ from airflow.sdk.exceptions import AirflowFailException
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-COUNTS = ("claimed", "finished", "skipped", "temporarily_failed", "permanently_failed", "waiting", "released", "lost")
+COUNTS = ("claimed", "finished", "skipped", "temporarily_failed", "permanently_failed", "waiting", "released", "superseded")
 
 
 def _results(outputs: Any) -> list[dict[str, Any]]:

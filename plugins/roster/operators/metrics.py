@@ -27,11 +27,12 @@ JOB_COUNTERS = {
     "finished": "roster.jobs.finished",
     "permanently_failed": "roster.jobs.failed",
     "temporarily_failed": "roster.jobs.retried",
+    "superseded": "roster.jobs.superseded",
 }
 
 
 def job_counts(summary: dict[str, Any], lane: str) -> None:
-    """Counters of one consumer run: finished, failed for good, failed and to be retried."""
+    """Counters of one consumer run: finished, failed for good, failed and to be retried, outcomes superseded."""
     for key, name in JOB_COUNTERS.items():
         if summary.get(key):
             Stats.incr(name, count=int(summary[key]), tags={"lane": lane})

@@ -25,6 +25,11 @@ CREATE TABLE IF NOT EXISTS background_job (
     metadata JSON NULL,
     locked_until DATETIME(6) NULL,
     cancel_requested TINYINT(1) NOT NULL DEFAULT 0,
+    -- The claim's identity (random, one per claim): a consumer's outcome, lease renewal or release matches it, so
+    -- the write of a consumer whose job was rescued and claimed again changes nothing (the newest claim's record).
+    claim_id BIGINT NULL,
+    -- The claim's heartbeat: when its lease was last renewed (the operator sees a consumer late renewing).
+    lease_renewed_at DATETIME(6) NULL,
     updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     -- At most one row holds a unique job's key: concurrent publishers race on this index, not on a SELECT.
     UNIQUE KEY uniq_background_job_unique_key (unique_key),
@@ -42,4 +47,11 @@ CREATE TABLE IF NOT EXISTS background_job (
 CREATE TABLE IF NOT EXISTS background_job_control (
     name VARCHAR(64) NOT NULL PRIMARY KEY,
     value DATETIME(6) NOT NULL
+) ENGINE=InnoDB;
+
+-- Counters of rare events, kept for the operator (roster jobs stats, the Roster page): `superseded` counts outcomes
+-- of stale claims that were discarded.
+CREATE TABLE IF NOT EXISTS background_job_counter (
+    name VARCHAR(64) NOT NULL PRIMARY KEY,
+    value BIGINT NOT NULL DEFAULT 0
 ) ENGINE=InnoDB;

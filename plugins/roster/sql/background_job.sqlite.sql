@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS background_job (
     metadata TEXT NULL,
     locked_until TEXT NULL,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
+    claim_id INTEGER NULL,
+    lease_renewed_at TEXT NULL,
     updated_at TEXT NOT NULL DEFAULT '1970-01-01 00:00:00.000000'
 );
 CREATE UNIQUE INDEX IF NOT EXISTS uniq_background_job_unique_key ON background_job (unique_key);
@@ -38,4 +40,9 @@ CREATE INDEX IF NOT EXISTS idx_background_job_attempted ON background_job (queue
 CREATE TABLE IF NOT EXISTS background_job_control (
     name TEXT NOT NULL PRIMARY KEY,
     value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS background_job_counter (
+    name TEXT NOT NULL PRIMARY KEY,
+    value INTEGER NOT NULL DEFAULT 0
 );

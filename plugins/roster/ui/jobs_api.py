@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from roster.errors import InvalidOptionError, NotFoundError
 from roster.ui import access
-from roster.ui.services import QUEUE, answering, engine, job_queue
+from roster.ui.services import QUEUE, answering, engine, job_queue, no_job_table
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 PARAMETERS_SHOWN = 300  # characters of a job's parameters on the page
@@ -73,6 +73,8 @@ def lanes() -> dict[str, Any]:
     from roster.monitor.overview import QueueOverview
     from roster.ui.airflow_state import pool_slots
 
+    if (state := no_job_table({"lanes": []})) is not None:
+        return state
     with answering():
         overview = QueueOverview(engine())
         current = overview.lanes()
@@ -92,11 +94,14 @@ def lanes() -> dict[str, Any]:
 
 @router.get("/consumers", dependencies=access.READ_JOBS)
 def consumers() -> dict[str, Any]:
-    """Who holds PROCESSING jobs now (pid, host, worker, since, lease expiry)."""
+    """Who holds PROCESSING jobs now (pid, host, worker, since, lease expiry, last renewal and whether it is late),
+    and how many outcomes of stale claims were discarded (``superseded``)."""
     from roster.monitor.overview import QueueOverview
 
+    if (state := no_job_table({"consumers": [], "superseded": 0})) is not None:
+        return state
     with answering():
-        return {"consumers": QueueOverview(engine()).consumers()}
+        return {"consumers": QueueOverview(engine()).consumers(), "superseded": job_queue().superseded()}
 
 
 @router.get("/waiting", dependencies=access.READ_JOBS)
@@ -105,6 +110,8 @@ def waiting(limit: int = Query(50, ge=1, le=500, description="jobs listed, most 
     in claim order (priority, then id) with callback, identifier, due time, attempts, parameters (truncated)."""
     from roster.monitor.overview import QueueOverview
 
+    if (state := no_job_table({"jobs": [], "counts": dict.fromkeys(("ready", "waiting", "temporarily_failed"), 0), "limit": limit})) is not None:
+        return state
     with answering():
         result = QueueOverview(engine(), queue=QUEUE).waiting(limit)
     for job in result["jobs"]:
@@ -117,6 +124,8 @@ def failed() -> dict[str, Any]:
     """Permanently failed jobs: callback, error, attempts, last attempt, parameters (truncated)."""
     import orjson
 
+    if (state := no_job_table({"failed": []})) is not None:
+        return state
     with answering():
         jobs = job_queue().failed()
     for job in jobs:
@@ -129,6 +138,7 @@ def failed() -> dict[str, Any]:
 def retry(body: JobIds) -> dict[str, Any]:
     """Back to READY with a fresh attempt count."""
     with answering():
+        job_queue().require_table()
         return {"retried": job_queue().retry(body.selection())}
 
 
@@ -136,6 +146,7 @@ def retry(body: JobIds) -> dict[str, Any]:
 def remove(body: Confirmed) -> dict[str, Any]:
     """Delete for good (needs ``confirm: true``)."""
     with answering():
+        job_queue().require_table()
         if not body.confirm:
             raise InvalidOptionError("confirm must be true: removing deletes the jobs for good")
         return {"removed": job_queue().remove(body.selection())}
@@ -150,6 +161,7 @@ def cancel(body: CancelJobs) -> dict[str, Any]:
 
     with answering():
         ids, identifier = body.targets()
+        job_queue().require_table()
         overview = QueueOverview(engine(), queue=QUEUE)
         if ids:
             unknown = sorted(set(ids) - set(overview.job_states(ids)))

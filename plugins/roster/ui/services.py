@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from fastapi import HTTPException
 
 from roster import settings
-from roster.errors import InvalidOptionError, NotFoundError, RosterError
+from roster.errors import InvalidOptionError, NoJobTableError, NotFoundError, RosterError
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -35,6 +35,14 @@ def job_queue() -> JobQueue:
     return JobQueue(engine(), queue=QUEUE)
 
 
+def no_job_table(empty: dict) -> dict | None:
+    """``empty`` marked ``job_table: false`` with the state's message while the job table does not exist (a new
+    roster database: nothing published yet), else None. The page shows the message and the warmup as usual."""
+    with answering():
+        missing = not job_queue().store.has_table()
+    return {**empty, "job_table": False, "message": NoJobTableError.MESSAGE} if missing else None
+
+
 @contextmanager
 def cache_redis() -> Iterator[Redis]:
     from roster.connections import redis_for
@@ -56,5 +64,7 @@ def answering() -> Iterator[None]:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     except NotFoundError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except NoJobTableError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
     except RosterError as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from exc

@@ -14,7 +14,14 @@ from sqlalchemy.exc import DBAPIError
 
 from roster.db import describe, sql_file, unavailable
 from roster.errors import PrivilegeError, SchemaError
-from roster.warmup.schema import RECOMMENDED_INDEXES, AccessPath, RecommendedIndex, Schema, read_schema
+from roster.warmup.schema import (
+    RECOMMENDED_INDEXES,
+    AccessPath,
+    RecommendedIndex,
+    Schema,
+    orphan_assignments,
+    read_schema,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -43,6 +50,7 @@ class DbCheck:
     access_path: AccessPath | None
     access_error: str | None
     indexes: list[IndexAdvice]
+    orphans: int = 0
 
     @property
     def ok(self) -> bool:
@@ -58,6 +66,9 @@ class DbCheck:
             lines += [f"tables: PROBLEM: {problem}" for problem in self.problems]
         else:
             lines.append("tables: users, line_items and assignments have every column the warmup reads")
+        lines += [f"  column {column.describe()}" for column in self.schema.document_columns()]
+        if self.orphans:
+            lines.append(f"assignments without a user (user_id NULL): {self.orphans}, skipped by the warmup")
         if self.access_path is not None:
             lines.append(f"access path: {self.access_path.describe()}")
         elif not self.problems:
@@ -81,6 +92,7 @@ def check(engine: Engine) -> DbCheck:
     try:
         with engine.connect() as conn:
             schema = read_schema(conn)
+            orphans = orphan_assignments(conn) if not schema.problems() else 0
     except DBAPIError as exc:
         raise unavailable(engine, exc) from exc
     try:
@@ -93,7 +105,7 @@ def check(engine: Engine) -> DbCheck:
         present_as = schema.index_for(recommended)
         ddl = None if present_as is not None else index_ddl(recommended, dialect, taken=set(schema.indexes))
         indexes.append(IndexAdvice(recommended, present_as, ddl))
-    return DbCheck(describe(engine), schema, schema.problems(), access_path, access_error, indexes)
+    return DbCheck(describe(engine), schema, schema.problems(), access_path, access_error, indexes, orphans)
 
 
 def index_ddl(recommended: RecommendedIndex, dialect: str, *, taken: set[str]) -> str:

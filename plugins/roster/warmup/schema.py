@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 # Every column a cache document is built from, by table, with the kind of value the warmup reads from it.
+# group_id is a string in the application's mapping and an integer in some deployments: the document keeps the
+# column's value and type ("scalar").
 DOCUMENT_COLUMNS: dict[str, dict[str, str]] = {
-    "users": {"id": "integer", "username": "text", "group_id": "integer", "roles": "json"},
+    "users": {"id": "integer", "username": "text", "group_id": "scalar", "roles": "json"},
     "line_items": {
         "id": "integer", "label": "text", "uri": "text", "slug": "text", "is_active": "integer",
         "start_at": "datetime", "end_at": "datetime", "max_attempts": "integer",
@@ -32,10 +34,12 @@ DOCUMENT_COLUMNS: dict[str, dict[str, str]] = {
         "attempts_count": "integer", "updated_at": "datetime",
     },
 }  # fmt: skip
-# Which declared types serve each kind. MariaDB reports JSON as longtext; SQLite keeps datetimes as text.
+# Which declared types serve each kind. MariaDB reports JSON as longtext (Doctrine's json type is LONGTEXT there);
+# SQLite keeps datetimes as text.
 _USABLE = {
     "integer": {"integer"},
     "text": {"text"},
+    "scalar": {"integer", "text"},
     "json": {"json", "text"},
     "datetime": {"datetime"},
 }
@@ -105,6 +109,22 @@ class AccessPath:
 
 
 @dataclass(frozen=True)
+class ColumnFit:
+    """One column a document is built from: its declared type (None when missing), and whether the warmup reads it."""
+
+    name: str
+    declared: str | None
+    accepted: bool
+    accepts: str
+
+    def describe(self) -> str:
+        if self.declared is None:
+            return f"{self.name}: missing (the warmup needs {self.accepts})"
+        verdict = "accepted" if self.accepted else f"NOT accepted (the warmup accepts {self.accepts})"
+        return f"{self.name}: {self.declared}, {verdict}"
+
+
+@dataclass(frozen=True)
 class Schema:
     """The columns of the roster tables and the indexes of ``assignments``, as the connected user sees them."""
 
@@ -114,18 +134,27 @@ class Schema:
 
     def problems(self) -> list[str]:
         """One line per missing table, missing column or column of an unusable type."""
-        found = []
-        for table, wanted in DOCUMENT_COLUMNS.items():
-            if table not in self.columns:
-                found.append(f"table {table} is missing (or the user may not SELECT from it)")
-                continue
-            for column, kind in wanted.items():
-                declared = self.columns[table].get(column)
-                if declared is None:
-                    found.append(f"column {table}.{column} is missing")
-                elif type_family(declared) not in self._usable(kind):
-                    found.append(f"column {table}.{column} has type {declared!r}; the warmup needs {kind}")
+        found = [f"table {table} is missing (or the user may not SELECT from it)"
+                 for table in DOCUMENT_COLUMNS if table not in self.columns]  # fmt: skip
+        for column in self.document_columns():
+            if column.declared is None:
+                found.append(f"column {column.name} is missing")
+            elif not column.accepted:
+                found.append(
+                    f"column {column.name} has type {column.declared!r}; the warmup accepts {column.accepts}"
+                )
         return found
+
+    def document_columns(self) -> list[ColumnFit]:
+        """Every column a document needs, of the tables found, with its declared type and whether it is usable."""
+        fits = []
+        for table, wanted in DOCUMENT_COLUMNS.items():
+            for column, kind in wanted.items() if table in self.columns else ():
+                declared = self.columns[table].get(column)
+                usable = self._usable(kind)
+                accepted = declared is not None and type_family(declared) in usable
+                fits.append(ColumnFit(f"{table}.{column}", declared, accepted, " or ".join(sorted(usable))))
+        return fits
 
     def _usable(self, kind: str) -> set[str]:
         return _USABLE_SQLITE_DATETIME if kind == "datetime" and self.dialect == "sqlite" else _USABLE[kind]
@@ -164,3 +193,9 @@ def read_schema(conn: Connection) -> Schema:
         if column is not None:  # SQLite lists expression index columns without a name
             indexes.setdefault(name, []).append(column)
     return Schema(dialect, columns, {name: tuple(cols) for name, cols in indexes.items()})
+
+
+def orphan_assignments(conn: Connection) -> int:
+    """Assignments whose user_id is NULL: they belong to nobody, so no document holds them (read through the
+    index on user_id)."""
+    return conn.execute(text(sql_file("warmup/orphan_assignments.sql", conn.dialect.name))).scalar_one()

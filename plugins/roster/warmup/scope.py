@@ -26,15 +26,20 @@ _CHUNK = 1000  # usernames per IN list
 
 
 def unknown_usernames(conn: Connection, usernames: Sequence[str]) -> list[str]:
-    """The ``usernames`` no user has, in the order given."""
+    """The ``usernames`` no user has, in the order given, compared as the database compares names: under a
+    ``_ci`` collation ``John`` names the user ``john``. A name that is not stored exactly as given is asked about
+    on its own (one primary-key-sized look-up on the unique index), so the answer is the collation's."""
     query = text(sql_file("warmup/user_ids_by_username.sql", conn.dialect.name)).bindparams(
         bindparam("usernames", expanding=True)
     )
+
+    def stored(names: list[str]) -> list[str]:
+        return [name for _, name in conn.execute(query, {"usernames": names, "modulo": 1, "remainder": 0})]
+
     found: set[str] = set()
     for start in range(0, len(usernames), _CHUNK):
-        chunk = list(usernames[start : start + _CHUNK])
-        found.update(name for _, name in conn.execute(query, {"usernames": chunk, "modulo": 1, "remainder": 0}))
-    return [name for name in usernames if name not in found]
+        found.update(stored(list(usernames[start : start + _CHUNK])))
+    return [name for name in usernames if name not in found and not stored([name])]
 
 
 def names(items: Sequence[str]) -> str:

@@ -4,7 +4,7 @@
 -- index roster.warmup.schema found (the covering one when present): the plan holds whatever the statistics say,
 -- and rows come in (user_id, id) index order, so ORDER BY costs no filesort. The server formats the datetimes:
 -- cheaper than the driver building datetime objects.
-SELECT user_id, id, state, attempts_count,
+SELECT user_id, id, state, COALESCE(attempts_count, 0) AS attempts_count,
        DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s+00:00') AS updated_at,
        line_item_id
 FROM assignments {user_index_hint}

@@ -1,4 +1,4 @@
-SELECT user_id, id, state, attempts_count,
+SELECT user_id, id, state, COALESCE(attempts_count, 0) AS attempts_count,
        strftime('%Y-%m-%dT%H:%M:%S+00:00', updated_at) AS updated_at,
        line_item_id
 FROM assignments {user_index_hint}

@@ -176,14 +176,19 @@ async function refresh() {
     unconsumed.className = idle.length ? "warn" : "";
     fill("consumers", consumers.consumers.map((c) => {
       const tr = document.createElement("tr");
+      const renewed = c.renewed_at === null ? "" : `${c.renewed_seconds_ago} s ago` + (c.renewal_late ? " (late)" : "");
       tr.append(cell(c.worker), cell(c.hostname), cell(c.pid, "num"), cell(c.jobs, "num"), cell(c.since),
-        cell(c.lease_until, c.lease_expired ? "warn" : ""));
+        cell(c.lease_until, c.lease_expired ? "warn" : ""), cell(renewed, c.renewal_late ? "warn" : ""));
+      tr.dataset.late = c.renewal_late ? "true" : "false";
       return tr;
     }));
+    document.getElementById("superseded").textContent =
+      `Outcomes of stale claims discarded (a consumer stalled past its lease): ${consumers.superseded}`;
     document.getElementById("waiting-summary").textContent = waitingSummary(waiting);
     fill("waiting", waiting.jobs.map(waitingRow));
     fill("failed", failed.failed.map(failedRow));
     fill("warmup-runs", runs.runs.map(runRow));
+    if (lanes.job_table === false) say(lanes.message);  // a new roster database: nothing published yet
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.loaded = "true";
   } catch (error) {
