@@ -159,8 +159,11 @@ def installed(wheel):
     ready.run("airflow", "db", "migrate")
     print(f"\nwheel test: virtualenv with Airflow ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
     _database("create")
-    redis.Redis.from_url(env["AIRFLOW_CONN_ROSTER_REDIS"]).flushdb()
+    cache = redis.Redis.from_url(env["AIRFLOW_CONN_ROSTER_REDIS"])
+    cache.flushdb()
     yield ready
+    cache.flushdb()
+    cache.close()
     _database("drop")
     shutil.rmtree(folder, ignore_errors=True)
 
