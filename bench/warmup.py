@@ -6,7 +6,7 @@
     .venv/bin/python bench/warmup.py --profile     # cProfile of the one-shard warmup (both of its threads)
     .venv/bin/python bench/warmup.py --memory      # peak RSS of one shard process: 100k vs 1M users
 
-Two databases hold the same rows: roster_bench_app has the application's own schema (include/sql/roster_schema.sql,
+Two databases hold the same rows: roster_bench_app has the application's own schema (roster/sql/roster_schema.sql,
 Doctrine's recorded output: plain KEY(user_id) and KEY(line_item_id)) and roster_bench has the same tables with
 roster's recommended indexes added (`roster db check --apply`: the covering (user_id, id, ...) index and
 (line_item_id, user_id)).

@@ -8,7 +8,7 @@ init_airflow() {
   local runner=$1 seed=$2 name=$3 dag_id
   : >"$HOME_DIR/setup.log"
   _init_step "$runner" airflow db migrate
-  _init_step "$runner" airflow pools import include/pools.json
+  _init_step "$runner" roster pools --import
   if [ -n "$seed" ] && [ ! -e "$HOME_DIR/.seeded" ]; then
     _init_step "$runner" roster seed --users "${DEMO_USERS:-5000}" --assignments-per-user 5 --line-items 50
     touch "$HOME_DIR/.seeded"

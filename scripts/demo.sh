@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job, end to end, on embedded defaults (make demo):
-#   install into .venv; a local AIRFLOW_HOME in .demo/airflow (SQLite metadata DB, pools from include/pools.json);
+#   install into .venv; a local AIRFLOW_HOME in .demo/airflow (SQLite metadata DB, pools from roster pools --import);
 #   a roster database (SQLite in .demo/roster.db, or the one AIRFLOW_CONN_ROSTER_DB names) seeded with demo data;
 #   a Redis (127.0.0.1:6379 when one answers, else a redis-server started on a free port for the demo);
 #   then `airflow dags test roster_user_cache_warmup`, its summary and one cached document.
@@ -27,7 +27,7 @@ ensure_redis "$DEMO"
 
 echo "demo: initialising Airflow in $AIRFLOW_HOME"
 .venv/bin/airflow db migrate >"$DEMO/airflow-db-migrate.log" 2>&1 || { tail -20 "$DEMO/airflow-db-migrate.log"; exit 1; }
-.venv/bin/airflow pools import include/pools.json >/dev/null
+.venv/bin/roster pools --import >/dev/null
 
 echo "demo: seeding the roster database with ${DEMO_USERS:-5000} users"
 .venv/bin/roster seed --users "${DEMO_USERS:-5000}" --assignments-per-user 5 --line-items 50 --reset >/dev/null

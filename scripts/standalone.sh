@@ -2,7 +2,7 @@
 # roster under a real Airflow, without Docker (make standalone): `airflow standalone` runs the scheduler
 # (LocalExecutor), the dag-processor, the triggerer and the api-server, with an SQLite metadata DB in
 # $STANDALONE_HOME/airflow, and with this project's settings:
-#   DAGs from dags/, the plugin from plugins/, the pools (lanes) imported from include/pools.json;
+#   DAGs from dags/, the plugin from the package (.venv, entry point), the pools (lanes) imported by roster pools --import;
 #   roster database: AIRFLOW_CONN_ROSTER_DB, else SQLite in $STANDALONE_HOME/roster.db (seeded when new);
 #   Redis: AIRFLOW_CONN_ROSTER_REDIS, else the one on 127.0.0.1:6379 (db 0), else a redis-server it starts;
 #   SQS: AIRFLOW_CONN_ROSTER_SQS with ROSTER_JOBS_QUEUE_URL and ROSTER_WARMUP_QUEUE_URL, else a local moto server

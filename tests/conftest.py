@@ -49,13 +49,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def parse_dags(path: Path = ROOT / "dags"):
+    """A DagBag of ``path`` (a folder or one file) parsed anew. The checkout's DAG files import their DAGs from
+    the package's ``roster.dags`` modules, which a process imports once: those are forgotten first, so each parse
+    builds new DAG objects and reads the environment again, as the DAG processor's parse in a fresh process does."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    for name in [name for name in sys.modules if name.startswith("roster.dags.")]:
+        del sys.modules[name]
+    return DagBag(str(path))
+
+
 @pytest.fixture(scope="session")
 def airflow_db():
     """A migrated Airflow metadata database (SQLite) for ``dag.test()``."""
     _AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
     airflow = str(Path(sys.executable).with_name("airflow"))
     subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True, timeout=300)
-    pools = ROOT / "include" / "pools.json"
+    pools = ROOT / "plugins" / "roster" / "pools.json"
     if pools.exists():
         subprocess.run([airflow, "pools", "import", str(pools)], check=True, capture_output=True, timeout=120)
     return _AIRFLOW_HOME

@@ -1,5 +1,5 @@
 """How the database means to read one of roster's statements: MariaDB's EXPLAIN or SQLite's EXPLAIN QUERY PLAN
-of ``include/sql/<name>.sql``, one dict per row of the plan."""
+of ``roster/sql/<name>.sql``, one dict per row of the plan."""
 
 from __future__ import annotations
 

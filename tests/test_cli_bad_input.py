@@ -46,7 +46,7 @@ REFUSED = [
     # (arguments, what the one error line must contain)
     (("jobs", "publish", "noop", "--priority", str(2**31)), "priority=2147483648 is out of range"),
     (("jobs", "publish", "noop", "--priority", str(-(2**31) - 1)), "priority=-2147483649 is out of range"),
-    (("jobs", "publish", "noop", "--priority", "-5"), "priority -5 is in no lane of include/pools.json (roster_jobs_urgent 0-9, roster_jobs_all 0-)"),
+    (("jobs", "publish", "noop", "--priority", "-5"), "priority -5 is in no lane of roster/pools.json (roster_jobs_urgent 0-9, roster_jobs_all 0-)"),
     (("jobs", "publish", "noop", "--priority", "abc"), "argument --priority: invalid int value: 'abc'"),
     (("jobs", "publish", "noop", "--priority", "1.5"), "argument --priority: invalid int value: '1.5'"),
     (("jobs", "publish", "noop", "--delay", "nan"), "argument --delay: nan is not a finite number"),
@@ -190,7 +190,7 @@ def test_database_unreachable_is_one_line_and_exit_2(args, sqs_endpoint):
 FILE_REFUSED = [
     # (line 3 of a --from-file whose line 1 is a good unique job and line 2 is blank, what the error says after
     #  "jobs.jsonl line 3: ")
-    ('{"callback": "noop", "priority": -5}', "priority -5 is in no lane of include/pools.json"),
+    ('{"callback": "noop", "priority": -5}', "priority -5 is in no lane of roster/pools.json"),
     ('{"callback": "record", "params": {"key": "k", "bogus": 1}}', "job record: unknown param(s) bogus; known: key, sleep"),
     ('{"callback": "record"}', "job record: missing param(s) key"),
     ('{"callback": "noop", "params": [1]}', "job parameters must be a JSON object (a dict), got list"),

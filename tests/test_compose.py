@@ -119,11 +119,31 @@ def test_only_addresses_differ_between_compose_and_make_cluster():
     assert "CeleryExecutor" == local["AIRFLOW__CORE__EXECUTOR"]
 
 
-def test_init_imports_the_pools_file_that_exists(compose):
+def test_init_imports_the_pools_of_the_installed_package(compose):
     command = "\n".join(compose["services"]["airflow-init"]["command"])
-    match = re.search(r"airflow pools import (\S+)", command)
-    assert match and match.group(1) == "/opt/airflow/include/pools.json"
-    assert (ROOT / "include" / "pools.json").is_file()
+    assert re.search(r"\broster pools --import\b", command)
+    assert "airflow pools import" not in command and "PYTHONPATH" not in command
+
+
+def test_no_service_mounts_roster_source(compose):
+    """roster runs from the wheel installed in the image: only run-time folders (and elasticmq's own config) are
+    mounted, never dags/, plugins/ or anything else of the checkout."""
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("."):
+                allowed = RUNTIME_DIRS | ({"./docker/elasticmq.conf"} if name == "elasticmq" else set())
+                assert source in allowed, f"{name} mounts {source}"
+
+
+def test_the_image_installs_the_wheel_with_constraints():
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    assert re.search(r"^RUN pip wheel .*--no-deps", dockerfile, re.M)
+    install = re.search(r"^RUN pip install (.*?)(?:\n(?!\s)|\Z)", dockerfile, re.M | re.S).group(1)
+    assert "roster-*.whl" in install and "-c /opt/roster/constraints.txt" in install and "-e " not in install
+    assert "roster dags write /opt/airflow/dags" in dockerfile
+    copied = " ".join(re.findall(r"^COPY (.*)$", dockerfile, re.M))
+    assert "dags" not in copied.split("--from")[0]  # the DAGs come from the wheel
 
 
 def test_every_airflow_service_reads_airflow_env_and_overrides_none_of_it(compose):
@@ -133,4 +153,3 @@ def test_every_airflow_service_reads_airflow_env_and_overrides_none_of_it(compos
             env_files = [f["path"] if isinstance(f, dict) else f for f in service.get("env_file", [])]
             assert env_files[0] == "airflow.env", name
             assert not shared & set(service.get("environment", {})), f"{name} overrides airflow.env"
-            assert "./plugins:/opt/airflow/plugins" in service["volumes"], name

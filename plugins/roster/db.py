@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from roster.connections import _CONN_IDS, _sqlite_pragmas, engine_for  # noqa: F401 - engine_for re-exported
 from roster.errors import ServiceUnavailableError
-from roster.sql import SQL_DIR, sql_file, statements  # noqa: F401 - re-exported
+from roster.sql import sql_file, statements  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

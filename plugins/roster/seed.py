@@ -31,7 +31,7 @@ EPOCH = datetime(2026, 1, 1)
 
 
 def create_schema(engine: Engine) -> None:
-    """The application's tables as its Doctrine mapping makes them (include/sql/roster_schema.sql, the recorded
+    """The application's tables as its Doctrine mapping makes them (roster/sql/roster_schema.sql, the recorded
     SchemaTool output), unless they exist: the database is the application's, roster only fills it for a demo."""
     with engine.begin() as conn:
         if not inspect(conn).has_table("users"):

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT
+from conftest import parse_dags
 
 
 @pytest.fixture
 def dagbag(airflow_db):
     """Parsed anew for each test: dag.test(run_conf=...) leaves the conf in the DAG's params."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(str(ROOT / "dags"))
+    return parse_dags()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import math
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, ParamValidationError
 
-from conftest import ROOT
+from conftest import parse_dags
 from roster.errors import InvalidOptionError
 
 REFUSED = [
@@ -55,9 +55,7 @@ ACCEPTED = [
 
 @pytest.fixture(scope="module")
 def dags():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(str(ROOT / "dags")).dags
+    return parse_dags().dags
 
 
 def _triggered(dags, dag_id: str, conf: dict) -> dict:

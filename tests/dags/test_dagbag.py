@@ -6,7 +6,7 @@ import socket
 
 import sqlalchemy
 
-from conftest import ROOT
+from conftest import ROOT, parse_dags
 
 
 def test_dagbag_has_no_import_errors(dagbag):
@@ -15,14 +15,12 @@ def test_dagbag_has_no_import_errors(dagbag):
 
 
 def test_dag_files_do_no_io_at_parse_time(monkeypatch):
-    from airflow.dag_processing.dagbag import DagBag
-
     def refuse(*args, **kwargs):
         raise AssertionError("a DAG file opened a connection while being parsed")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(sqlalchemy, "create_engine", refuse)
-    bag = DagBag(str(ROOT / "dags"))
+    bag = parse_dags()
     assert bag.import_errors == {}
     assert len(bag.dags) >= 2
 
@@ -66,8 +64,6 @@ def test_broker_sensor_starts_and_ends_in_the_triggerer_as_the_scheduler_sees_it
 
 
 def test_a_bad_broker_idle_wait_is_an_import_error_that_names_the_variable(monkeypatch):
-    from airflow.dag_processing.dagbag import DagBag
-
     monkeypatch.setenv("ROSTER_BROKER_IDLE_WAIT", "soon")
-    bag = DagBag(str(ROOT / "dags" / "roster_job_broker.py"))
+    bag = parse_dags(ROOT / "dags" / "roster_job_broker.py")
     assert "ROSTER_BROKER_IDLE_WAIT='soon' must be a number of seconds" in "".join(bag.import_errors.values())

@@ -44,7 +44,7 @@ def test_job_queue_dag_drains_every_lane_most_urgent_first(dagbag, maria):
     assert dagrun.state == "success"
     assert set(states(maria).values()) == {State.FINISHED}
     assert [r[0] for r in runs(maria)] == ["p1", "p3", "p5", "p20", "p50", "p99"]
-    # One mapped consumer per pool slot of each lane (include/pools.json: 1 urgent, 3 general).
+    # One mapped consumer per pool slot of each lane (roster/pools.json: 1 urgent, 3 general).
     mapped = sorted(key for key in _ti_states(dagrun) if key[0] != "outcomes")
     assert mapped == [("consume_roster_jobs_all", i) for i in range(3)] + [("consume_roster_jobs_urgent", 0)]
     outcomes = dagrun.get_task_instance("outcomes").xcom_pull(task_ids="outcomes", key="outcomes")

@@ -1,6 +1,6 @@
 """Under a real scheduler (``scripts/standalone.sh``, LocalExecutor), where ``dag.test()`` cannot tell.
 
-1. A lane's pool bounds its consumers. roster_job_queue maps one consumer per slot that include/pools.json gives the
+1. A lane's pool bounds its consumers. roster_job_queue maps one consumer per slot that roster/pools.json gives the
    general lane (3); the pool in Airflow is then set to 1 slot, so 3 consumers are mapped but only 1 may run at a
    time. If the scheduler ignored the pool, 3 would drain the lane together and the jobs would overlap; the same
    run with 3 slots shows that they do.

@@ -20,7 +20,7 @@ REFUSED = [
     # (callback, parameters, keyword arguments, what the message says)
     ("noop", None, {"priority": 2**31}, "priority=2147483648 is out of range: it must be from -2147483648 to 2147483647"),
     ("noop", None, {"priority": -(2**31) - 1}, "priority=-2147483649 is out of range"),
-    ("noop", None, {"priority": -5}, "priority -5 is in no lane of include/pools.json (roster_jobs_urgent 0-9, roster_jobs_all 0-)"),
+    ("noop", None, {"priority": -5}, "priority -5 is in no lane of roster/pools.json (roster_jobs_urgent 0-9, roster_jobs_all 0-)"),
     ("noop", None, {"priority": 1.5}, "priority must be a whole number, got 1.5"),
     ("noop", None, {"priority": "5"}, "priority must be a whole number, got '5'"),
     ("noop", None, {"priority": True}, "priority must be a whole number, got True"),

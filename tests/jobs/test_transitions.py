@@ -1,4 +1,4 @@
-"""states.TRANSITIONS is the checked truth: every statement of include/sql/jobs/ that sets ``state`` is run against
+"""states.TRANSITIONS is the checked truth: every statement of roster/sql/jobs/ that sets ``state`` is run against
 a row in every state (with and without a cancel request), and each change it makes must be in the table; every
 entry of the table must be made by some statement."""
 
@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from roster.jobs.states import TRANSITIONS, State
 from roster.jobs.store import Store
-from roster.sql import SQL_DIR
+from roster.sql import SQL_FILES, sql_names
 
 PAST, FUTURE = "2000-01-01 00:00:00.000000", "2999-01-01 00:00:00.000000"
 CLAIM_ID = 7  # every row's claim: the consumer's statements (finish, fail, release) match it
@@ -43,11 +43,11 @@ def _runs(ids: list[int]) -> list[tuple[str, dict]]:
 
 def _state_changing_statements(dialect: str) -> set[str]:
     names = set()
-    for path in SQL_DIR.glob("jobs/*.sql"):
-        name, _, variant = path.name.removesuffix(".sql").partition(".")
+    for file_name in sql_names("jobs"):
+        name, _, variant = file_name.removeprefix("jobs/").removesuffix(".sql").partition(".")
         if variant and variant != dialect:
             continue
-        assignments = re.search(r"\bSET\b(.*?)\bWHERE\b", path.read_text(), re.S)
+        assignments = re.search(r"\bSET\b(.*?)\bWHERE\b", SQL_FILES.joinpath(file_name).read_text(), re.S)
         if assignments and re.search(r"(^|[\s,.])state\s*=", assignments.group(1)):
             names.add(name)
     return names

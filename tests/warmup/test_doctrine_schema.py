@@ -1,4 +1,4 @@
-"""roster's recorded copy of the application's tables (include/sql/roster_schema*.sql, what `roster seed` creates
+"""roster's recorded copy of the application's tables (roster/sql/roster_schema*.sql, what `roster seed` creates
 for the demo) is Doctrine's SchemaTool output on the mapping of SPEC's data model, statement for statement."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def test_the_recorded_schema_is_what_doctrine_emits(dialect, tmp_path):
 
     recorded = statements(sql_file("roster_schema.sql", dialect))
     assert statements(emitted) == recorded, (
-        "include/sql/roster_schema*.sql differs from Doctrine's output: record it again with "
+        "roster/sql/roster_schema*.sql differs from Doctrine's output: record it again with "
         "php tests/doctrine/schema.php mariadb|sqlite DATABASE"
     )
     assert any("group_id VARCHAR(255) DEFAULT NULL" in statement for statement in recorded)

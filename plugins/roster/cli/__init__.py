@@ -12,8 +12,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from roster import settings
+from roster import __version__, settings
 from roster.cli.db import add_db_subcommands
+from roster.cli.deployment import add_deployment_subcommands
 from roster.cli.errors import check_text_arguments, service_error
 from roster.cli.jobs import add_jobs_subcommands
 from roster.cli.warm import add_warm_subcommands
@@ -31,6 +32,7 @@ class RosterParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = RosterParser(prog="roster", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"roster {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="-v: info logs, -vv: debug and tracebacks")
     parser.add_argument("--db-conn-id", default=settings.DB_CONN_ID, help="Airflow connection of the roster database")
     parser.add_argument("--redis-conn-id", default=settings.REDIS_CONN_ID, help="Airflow connection of the cache")
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_warm_subcommands(commands)
     add_jobs_subcommands(commands)
     add_db_subcommands(commands)
+    add_deployment_subcommands(commands)
     return parser
 
 

@@ -3,7 +3,7 @@
 SqsBroker sends, per publishing transaction (a single publish, a ``bulk()`` block, a ``transaction()``), one
 message per lane its jobs fall in, ``{"ids": [N, ...]}`` (chunked under SQS's 256 KiB), so 20,000 jobs published in
 one bulk cost a request or two, not 2,000. Messages in the old form ``{"id": N}`` are still accepted. A job's lane
-is the narrowest lane of include/pools.json whose priority range holds its priority.
+is the narrowest lane of roster/pools.json whose priority range holds its priority.
 """
 
 from __future__ import annotations

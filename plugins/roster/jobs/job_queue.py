@@ -1,7 +1,7 @@
 """JobQueue: SPEC's facade over the job queue's roles, for one ``queue`` of the ``background_job`` table.
 
 The roles: the store (:mod:`roster.jobs.store`, the only code that executes job SQL, the statements of
-include/sql/jobs/), the publisher, the consumer (one object per ``process`` run), the maintenance services, the
+roster/sql/jobs/), the publisher, the consumer (one object per ``process`` run), the maintenance services, the
 admin commands and the SQS broker (:mod:`roster.jobs.broker`).
 """
 

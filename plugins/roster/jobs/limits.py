@@ -1,7 +1,7 @@
 """The limits of a job, checked before the database sees it: each refusal is one line naming the field.
 
 Lengths follow the ``background_job`` columns (characters, utf8mb4), numbers the column types; a job must be
-claimable by some lane of include/pools.json and its parameters must fit its callback's signature (read once per
+claimable by some lane of roster/pools.json and its parameters must fit its callback's signature (read once per
 callback). Pure: no I/O beyond reading pools.json once.
 """
 
@@ -71,14 +71,14 @@ def whole(field: str, value: Any, *, low: int = LOWEST, high: int = HIGHEST) -> 
 
 
 def priority(value: Any, lanes: Mapping[str, tuple[int, int]]) -> int:
-    """A priority some lane covers (when include/pools.json has lanes): otherwise no consumer would ever claim it."""
+    """A priority some lane covers (when roster/pools.json has lanes): otherwise no consumer would ever claim it."""
     result = whole("priority", value)
     for low, high in lanes.values():
         if low <= result <= high:
             return result
     if lanes:
         listed = ", ".join(f"{name} {_span(low, high)}" for name, (low, high) in lanes.items())
-        raise InvalidOptionError(f"priority {result} is in no lane of include/pools.json ({listed}); no consumer would claim it")
+        raise InvalidOptionError(f"priority {result} is in no lane of roster/pools.json ({listed}); no consumer would claim it")
     return result
 
 

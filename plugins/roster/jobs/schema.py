@@ -1,4 +1,4 @@
-"""Create or upgrade the ``background_job`` table from include/sql/background_job.sql (idempotent, keeps rows)."""
+"""Create or upgrade the ``background_job`` table from roster/sql/background_job.sql (idempotent, keeps rows)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The job states (numbers as in adt/background-queue, plus roster's CANCELLED) and every transition the queue's
 statements make, in one place: tests/jobs/test_transitions.py runs each state-changing statement of
-include/sql/jobs/ from every state and checks that what it does is in TRANSITIONS, and that every entry happens."""
+roster/sql/jobs/ from every state and checks that what it does is in TRANSITIONS, and that every entry happens."""
 
 from __future__ import annotations
 

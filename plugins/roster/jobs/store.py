@@ -1,4 +1,4 @@
-"""The job store: the only code that executes job SQL, the named statements of include/sql/jobs/.
+"""The job store: the only code that executes job SQL, the named statements of roster/sql/jobs/.
 
 The queue runs on the raw DB-API cursor (one round trip per statement, no ORM in the hot path): a :class:`Tx` is
 one transaction on one cursor, and runs statements by name with ``:name`` parameters (see :func:`roster.sql.bind`).
@@ -30,7 +30,7 @@ def ts(value: datetime) -> str:
 
 
 class Tx:
-    """One transaction's cursor: runs named statements of include/sql/jobs/."""
+    """One transaction's cursor: runs named statements of roster/sql/jobs/."""
 
     def __init__(self, cursor, dialect: str) -> None:
         self.cursor = cursor

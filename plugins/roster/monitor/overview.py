@@ -3,7 +3,7 @@ job, its throughput over the last hour, the consumers holding jobs now, the jobs
 outcomes.
 
 Read-only and Airflow-free: the Roster page, the maintenance DAG's gauges and the health DAG's checks all read
-these. A lane is a priority range of include/pools.json; ranges may overlap (the general lane ``0-`` also holds
+these. A lane is a priority range of roster/pools.json; ranges may overlap (the general lane ``0-`` also holds
 the urgent lane's jobs), so a job is counted in every lane whose range holds its priority.
 """
 
@@ -88,7 +88,7 @@ class QueueOverview:
             return conn.execute(self._statement(name, ids="ids" in params), {"queue": self.queue, **params}).fetchall()
 
     def lanes(self, now: datetime | None = None) -> dict[str, LaneOverview]:
-        """Every lane of include/pools.json with its counts (lanes without jobs included)."""
+        """Every lane of roster/pools.json with its counts (lanes without jobs included)."""
         now = now or utcnow()
         result = {name: LaneOverview(name, bounds) for name, bounds in lanes().items()}
         for state, priority, jobs, oldest_due, last_claim in self._rows("lane_states", now=now):

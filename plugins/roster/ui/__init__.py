@@ -1,1 +1,1 @@
-"""The Roster page: a FastAPI app Airflow's api-server mounts at ``/roster`` (see plugins/roster_plugin.py)."""
+"""The Roster page: a FastAPI app Airflow's api-server mounts at ``/roster`` (see roster/plugin.py)."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class Queries:
-    """The warmup's SQL (include/sql/warmup/) for one dialect, reading assignments through ``access_path``."""
+    """The warmup's SQL (roster/sql/warmup/) for one dialect, reading assignments through ``access_path``."""
 
     def __init__(self, dialect: str, access_path: AccessPath) -> None:
         def load(name: str, *expanding: str):

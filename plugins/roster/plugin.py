@@ -1,5 +1,5 @@
 """The ``roster`` Airflow plugin: the Roster page (a FastAPI app mounted at ``/roster``) and its entry in the UI's
-navigation. Airflow imports this file in every component; the app itself is built only where Airflow asks for
+navigation. Airflow finds it through the package's ``airflow.plugins`` entry point and imports it in every component; the app itself is built only where Airflow asks for
 ``fastapi_apps`` (the api-server), so schedulers and task processes never import FastAPI for it."""
 
 from __future__ import annotations

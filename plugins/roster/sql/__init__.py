@@ -1,4 +1,5 @@
-"""The project's SQL: one statement (or DDL script) per file under include/sql/, and one way to bind parameters.
+"""The project's SQL: one statement (or DDL script) per ``.sql`` file of this package (``roster/sql/``, read through
+:mod:`importlib.resources`, so it works from an installed wheel as from the checkout), and one way to bind parameters.
 
 Statements use ``:name`` parameters. :func:`bind` turns them into the driver's positional style (``%s`` for
 mysqlclient, ``?`` for SQLite) and expands a list parameter (``IN :ids``) into one placeholder per item; the
@@ -11,26 +12,42 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
+SQL_FILES = resources.files(__name__)
 _PARAM = re.compile(r"(?<![\w:]):([a-z_][a-z0-9_]*)\b")
 _LISTS = (list, tuple, set, frozenset)
 
 
 @functools.cache
 def _read_sql(name: str) -> str:
-    return (SQL_DIR / name).read_text(encoding="utf-8")
+    return SQL_FILES.joinpath(name).read_text(encoding="utf-8")
 
 
 def sql_file(name: str, dialect: str) -> str:
-    """The text of ``include/sql/<name>``, or of its SQLite variant ``<stem>.sqlite.sql`` when there is one."""
+    """The text of ``roster/sql/<name>``, or of its SQLite variant ``<stem>.sqlite.sql`` when there is one."""
     if dialect == "sqlite":
         variant = name.removesuffix(".sql") + ".sqlite.sql"
-        if (SQL_DIR / variant).exists():
+        if SQL_FILES.joinpath(variant).is_file():
             return _read_sql(variant)
     return _read_sql(name)
+
+
+def sql_names(folder: str = "") -> list[str]:
+    """Every ``.sql`` file of the package under ``folder`` (``"jobs"``; default all), as ``sql_file`` names them
+    (``jobs/claim_lock.sql``), sorted."""
+    names = []
+    pending = [(folder, SQL_FILES.joinpath(folder) if folder else SQL_FILES)]
+    while pending:
+        prefix, directory = pending.pop()
+        for entry in directory.iterdir():
+            name = f"{prefix}/{entry.name}" if prefix else entry.name
+            if entry.is_dir():
+                pending.append((name, entry))
+            elif entry.name.endswith(".sql"):
+                names.append(name)
+    return sorted(names)
 
 
 def statements(script: str) -> list[str]:
@@ -46,7 +63,7 @@ def statements(script: str) -> list[str]:
 
 @functools.cache
 def statement(name: str, dialect: str) -> str:
-    """The one statement of ``include/sql/<name>.sql`` (its dialect's variant), without its comment lines."""
+    """The one statement of ``roster/sql/<name>.sql`` (its dialect's variant), without its comment lines."""
     (only,) = statements(sql_file(f"{name}.sql", dialect))
     return only
 
