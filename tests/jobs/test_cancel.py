@@ -83,7 +83,7 @@ def test_flagged_jobs_released_or_rescued_end_cancelled(queue, engine):
     # A graceful stop hands back the claimed job: CANCELLED, not READY.
     from roster.jobs.consumer import Consumer, Limits
 
-    consumer = Consumer(queue, priorities=None, limits=Limits())
+    consumer = Consumer(queue.consumer_config(), queue.store, priorities=None, limits=Limits())
     try:
         consumer._release([job for job in claimed if job.id == released])  # under the claim that took it
     finally:

@@ -18,6 +18,7 @@ import orjson
 from roster import settings
 from roster.connections import sqs_client
 from roster.errors import RosterError
+from roster.jobs.config import Deadline
 from roster.sqs import SQS_BATCH, delete_batches, give_up_poisoned, send_batches
 
 log = logging.getLogger("roster.jobs.broker")
@@ -198,16 +199,14 @@ def add_counts(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def process_delivered(queue, ids: Sequence[int], *, time_limit: float | None = None, **process_kwargs) -> dict:
-    """Claim and run the delivered jobs, CLAIM_BY_ID_MAX ids per ``process()`` call, within ``time_limit``."""
-    deadline = None if time_limit is None else time.monotonic() + time_limit
+def process_delivered(queue, ids: Sequence[int], *, deadline: Deadline = Deadline(), **process_kwargs) -> dict:
+    """Claim and run the delivered jobs, CLAIM_BY_ID_MAX ids per ``process()`` call, within ``deadline``."""
     summary: dict[str, Any] = {"claimed": 0, "finished": 0}
     for start in range(0, len(ids), CLAIM_BY_ID_MAX):
-        left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left <= 0:
+        if deadline.passed():
             break
         chunk = list(ids[start : start + CLAIM_BY_ID_MAX])
-        summary = add_counts(summary, queue.process(job_ids=chunk, time_limit=left, **process_kwargs))
+        summary = add_counts(summary, queue.process(job_ids=chunk, deadline=deadline, **process_kwargs))
     return summary
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from roster.errors import ServiceUnavailableError
+from roster.jobs.config import Deadline
 from roster.jobs.store import Store, Tx
 
 log = logging.getLogger("roster.jobs")
@@ -25,8 +26,8 @@ MAX_OUTAGE_SECONDS = 600.0  # without a time limit, how long a run waits for its
 
 
 class HeldConnection:
-    def __init__(self, store: Store, deadline: float | None = None) -> None:
-        """:param deadline: ``time.monotonic()`` after which a lost database fails the run"""
+    def __init__(self, store: Store, deadline: Deadline = Deadline()) -> None:
+        """:param deadline: the run's; once it passed, a lost database fails the run"""
         self.store = store
         self.deadline = deadline
         self.raw = None
@@ -43,7 +44,7 @@ class HeldConnection:
             except ServiceUnavailableError as exc:
                 lost_at = lost_at or time.monotonic()
                 self._drop()
-                give_up_at = self.deadline if self.deadline is not None else lost_at + MAX_OUTAGE_SECONDS
+                give_up_at = self.deadline.at if self.deadline.at is not None else lost_at + MAX_OUTAGE_SECONDS
                 if time.monotonic() + delay >= give_up_at:
                     raise
                 log.warning("database connection lost, reconnecting in %.1f s: %s", delay, exc)

@@ -22,9 +22,10 @@ import psutil
 
 from roster.jobs import fencing
 from roster.jobs.claim import ClaimRequest, claim
+from roster.jobs.config import ConsumerConfig, Deadline
 from roster.jobs.connection import HeldConnection
 from roster.jobs.lanes import parse_priorities
-from roster.jobs.lease import by_claim
+from roster.jobs.lease import LeaseKeeper, by_claim
 from roster.jobs.limits import MAX_DELAY_SECONDS, number, whole
 from roster.jobs.model import Job, backoff
 from roster.jobs.outcomes import Failed, Finished, ProcessSummary
@@ -34,7 +35,7 @@ from roster.jobs.states import State
 from roster.jobs.store import Tx, ts, utcnow
 
 if TYPE_CHECKING:
-    from roster.jobs.job_queue import JobQueue
+    from roster.jobs.store import Store
 
 log = logging.getLogger("roster.jobs")
 
@@ -73,10 +74,14 @@ class Limits:
 
 
 class Consumer:
-    def __init__(self, queue: JobQueue, *, priorities: str | None, limits: Limits, batch: int | None = None,
-                 worker: str | None = None, job_ids: Sequence[int] | None = None) -> None:  # fmt: skip
-        self.queue = queue
-        self.store = queue.store
+    """One run: ``config`` and ``store`` are given (built once by the JobQueue); ``deadline`` is the caller's time
+    budget, which ``limits.time_limit`` can only shorten."""
+
+    def __init__(self, config: ConsumerConfig, store: Store, *, priorities: str | None, limits: Limits,
+                 batch: int | None = None, worker: str | None = None, job_ids: Sequence[int] | None = None,
+                 deadline: Deadline = Deadline()) -> None:  # fmt: skip
+        self.config = config
+        self.store = store
         self.limits = limits
         self.low, self.high = parse_priorities(priorities)
         self.lane = priorities or "0-"  # named in each job's start and end log lines
@@ -93,9 +98,9 @@ class Consumer:
         self.promoted_at = float("-inf")
         self.control_read_at, self.stop_consumers_at = float("-inf"), None
         self.process = psutil.Process()
-        self.lease = queue.lease_keeper()
-        deadline = self.started + limits.time_limit if limits.time_limit is not None else None
-        self.db = HeldConnection(self.store, deadline)
+        self.lease = LeaseKeeper(store, config.lease_seconds)
+        self.deadline = deadline.earliest(Deadline.after(limits.time_limit))
+        self.db = HeldConnection(self.store, self.deadline)
 
     def run(self, handle_signals: bool = False) -> ProcessSummary:
         previous = None
@@ -151,7 +156,7 @@ class Consumer:
             return self.stop_requested
         if limit is not None and self.summary.claimed >= limit:
             return "limit"
-        if self.limits.time_limit is not None and time.monotonic() - self.started >= self.limits.time_limit:
+        if self.deadline.passed():
             return "time_limit"
         memory_limit = self.limits.memory_limit
         if memory_limit is not None and self.process.memory_info().rss >= memory_limit * 1024 * 1024:
@@ -172,14 +177,14 @@ class Consumer:
 
     def _claim(self) -> list[Job]:
         """The next batch, in one transaction with the FINISHED records of the previous one."""
-        request = ClaimRequest(self.queue.queue, self.low, self.high, self.size, self.queue.lease_seconds,
+        request = ClaimRequest(self.config.queue, self.low, self.high, self.size, self.config.lease_seconds,
                                self.worker, self.pending_ids)  # fmt: skip
         finished = self.recorder.take()
 
         def work(tx: Tx) -> tuple[int, list[Job]]:
             recorded = write_finished(tx, finished)
             if time.monotonic() - self.promoted_at >= PROMOTE_EVERY_SECONDS:
-                tx.run("promote_due", now=ts(utcnow()), queue=self.queue.queue)
+                tx.run("promote_due", now=ts(utcnow()), queue=self.config.queue)
                 self.promoted_at = time.monotonic()
             return recorded, claim(tx, request)
 
@@ -204,7 +209,7 @@ class Consumer:
             self._bound_unrecorded()
             log.info("job %d (%s) started in lane %s, attempt %d", job.id, job.callback_name, self.lane,
                      job.number_of_attempts)  # fmt: skip
-            outcome = run_job(job, self.store, self.queue.on_before_process, self.queue.on_after_process)
+            outcome = run_job(job, self.store, self.config.listeners)
             if isinstance(outcome, Finished):
                 log.info("job %d (%s) in lane %s: %s in %d ms", job.id, job.callback_name, self.lane,
                          "FINISHED" if outcome.metadata is None else "FINISHED (skipped)", outcome.ms)  # fmt: skip
@@ -254,15 +259,12 @@ class Consumer:
 
     def _record_failure(self, failed: Failed) -> None:
         job, now = failed.job, utcnow()
-        state, available_at, uncount = failed.next_state(now, self.queue.waiting_seconds, self.queue.max_attempts)
+        state, available_at, uncount = failed.next_state(now, self.config.waiting_seconds, self.config.max_attempts)
         if failed.die:
             self.stop_requested = "die"
         self.summary.count_failure(failed, state, self.lane)
-        if self.queue.on_error and state is not State.WAITING:
-            try:
-                self.queue.on_error(job, failed.error)
-            except Exception:
-                log.exception("on_error hook failed for job %d", job.id)
+        if state is not State.WAITING:
+            self.config.listeners.tell("error", job, failed.error)
         params = {"state": int(state), "error": failed.message, "available_at": ts(available_at), "ms": failed.ms,
                   "memory": failed.memory, "uncount": uncount, "now": ts(now), "id": job.id,
                   "claim_id": job.claim_id}  # fmt: skip
@@ -277,11 +279,10 @@ class Consumer:
 
     def _report(self, failed: Failed, state: State) -> None:
         job = failed.job
-        if state is State.TEMPORARILY_FAILED and job.number_of_attempts >= self.queue.notify_on_attempts:
+        if state is State.TEMPORARILY_FAILED and job.number_of_attempts >= self.config.notify_on_attempts:
             log.error("job %d (%s) failed %d times, retrying in %s: %s", job.id, job.callback_name,
                       job.number_of_attempts, backoff(job.number_of_attempts), failed.message)  # fmt: skip
-            if self.queue.on_notify:
-                self.queue.on_notify(job, failed.error)
+            self.config.listeners.tell("notify", job, failed.error)
         else:
             log.warning("job %d (%s) in lane %s: %s in %d ms: %s", job.id, job.callback_name, self.lane, state.name,
                         failed.ms, failed.message)  # fmt: skip

@@ -18,9 +18,9 @@ from roster.errors import NoJobTableError
 from roster.jobs import fencing, limits, registry
 from roster.jobs.admin import Admin
 from roster.jobs.claim import ClaimRequest, claim
+from roster.jobs.config import ConsumerConfig, Deadline, Listeners
 from roster.jobs.consumer import DEFAULT_CLAIM_BATCH, Consumer, Limits
 from roster.jobs.lanes import parse_priorities
-from roster.jobs.lease import LeaseKeeper
 from roster.jobs.maintenance import Cleaner, Rebroker, Rescuer
 from roster.jobs.model import Job, NewJob, backoff, dumps_parameters
 from roster.jobs.outcomes import ProcessSummary
@@ -72,6 +72,7 @@ class JobQueue:
         self.on_after_process = on_after_process
         self.on_error = on_error
         self.on_notify = on_notify
+        self.listeners = Listeners()  # more, added by listen(): the operators' metrics, for one
         self.store = Store(engine)
         self.dialect = self.store.dialect
         self.publisher = Publisher(self.store, broker)
@@ -138,6 +139,7 @@ class JobQueue:
         self, priorities: str | None = None, limit: int | None = None, time_limit: float | None = None,
         memory_limit: float | None = None, *, batch: int | None = None, worker: str | None = None,
         job_ids: Sequence[int] | None = None, handle_signals: bool = False, idle_wait: float = 0.0,
+        deadline: Deadline = Deadline(),
     ) -> dict[str, Any]:  # fmt: skip
         """One consumer run: claim and run jobs of the lane until it is empty, ``limit`` jobs ran, ``time_limit``
         seconds passed, RSS exceeds ``memory_limit`` MB, a DieError, SIGTERM or ``stop-consumers``.
@@ -146,15 +148,27 @@ class JobQueue:
         :param job_ids: claim only these (what a broker delivered); jobs already taken or done are not claimed
         :param idle_wait: once the lane is empty, go on looking (every IDLE_POLL_SECONDS) for this many seconds
             before stopping, so jobs published meanwhile start at once; not with ``job_ids``
+        :param deadline: the caller's time budget (an operator's, shared by several runs); ``time_limit`` may
+            only shorten it
         """
         stops = Limits(limit, time_limit, memory_limit, idle_wait)
         if batch is not None:
             limits.whole("batch", batch, low=0)
-        consumer = Consumer(self, priorities=priorities, limits=stops, batch=batch, worker=worker, job_ids=job_ids)
+        consumer = Consumer(self.consumer_config(), self.store, priorities=priorities, limits=stops, batch=batch,
+                            worker=worker, job_ids=job_ids, deadline=deadline)  # fmt: skip
         return consumer.run(handle_signals).to_dict()
 
-    def lease_keeper(self) -> LeaseKeeper:
-        return LeaseKeeper(self.store, self.lease_seconds)
+    def consumer_config(self) -> ConsumerConfig:
+        """The settings a consumer run is given, frozen: the queue's, and its hooks with the listeners added."""
+        listeners = self.listeners.with_(before=self.on_before_process, after=self.on_after_process,
+                                         error=self.on_error, notify=self.on_notify)  # fmt: skip
+        return ConsumerConfig(self.queue, self.lease_seconds, self.max_attempts, self.notify_on_attempts,
+                              self.waiting_seconds, listeners)  # fmt: skip
+
+    def listen(self, **listeners: Callable) -> None:
+        """Add listeners to every run from now on: ``before=f(job)``, ``after=f(job, result)``,
+        ``error=f(job, exc)``, ``notify=f(job, exc)`` (see :class:`~roster.jobs.config.Listeners`)."""
+        self.listeners = self.listeners.with_(**listeners)
 
     def stop_consumers(self) -> None:
         """Ask every consumer running now to stop after its current job (like ``messenger:stop-workers``)."""

@@ -6,14 +6,14 @@ import contextlib
 import contextvars
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from roster.errors import RosterError
 from roster.jobs import registry
+from roster.jobs.config import Listeners
 from roster.jobs.errors import DieError, SkipJob
 from roster.jobs.model import Job
 from roster.jobs.outcomes import Failed, Finished
@@ -60,12 +60,7 @@ def _running(job: Job, store: Store) -> Iterator[None]:
         _CURRENT.reset(token)
 
 
-def run_job(
-    job: Job,
-    store: Store,
-    before: Callable[[Job], None] | None = None,
-    after: Callable[[Job, Any], None] | None = None,
-) -> Finished | Failed:
+def run_job(job: Job, store: Store, listeners: Listeners = Listeners()) -> Finished | Failed:
     """Run one job: every error is the job's outcome, never the consumer's end (DieError asks it to stop)."""
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     clock = time.perf_counter()
@@ -75,11 +70,9 @@ def run_job(
     try:
         with _running(job, store):
             callback = registry.get(job.callback_name)
-            if before:
-                before(job)
+            listeners.run_before(job)
             result = callback.func(**job.parameters)
-            if after:
-                after(job, result)
+            listeners.run_after(job, result)
     except SkipJob as exc:
         metadata = orjson.dumps({"skipped": str(exc)}).decode()
     except DieError as exc:

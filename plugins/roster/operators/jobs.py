@@ -6,7 +6,6 @@ The job queue's name is ``queue_name``: ``queue`` is BaseOperator's (the executo
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -143,21 +142,20 @@ class BrokeredJobsOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from roster.jobs.broker import CLAIM_BY_ID_MAX, add_counts, delivered_ids, process_delivered
+        from roster.jobs.config import Deadline
 
         ids = delivered_ids(delivered_messages(context, self.sensor_task_id))
         # Many ids (a bulk): draining the lane claims them all the same, most urgent first, without IN lists.
         by_id = ids if not (self.drain and len(ids) > CLAIM_BY_ID_MAX) else []
         with job_queue(self.db_conn_id, self.queue_name) as queue, measured(queue, self.pool) as run:
-            deadline = time.monotonic() + self.time_limit
+            deadline = Deadline.after(self.time_limit)  # one budget for the delivered jobs and the drain
             summary = process_delivered(
-                queue, by_id, priorities=self.priorities, time_limit=self.time_limit, worker=_worker(context)
+                queue, by_id, priorities=self.priorities, deadline=deadline, worker=_worker(context)
             )  # fmt: skip
-            left = deadline - time.monotonic()  # measured once: a limit must not turn negative between two reads
-            if self.drain and left > 0:
+            if self.drain and not deadline.passed():
                 # The rest of the lane's backlog, within the same time limit.
                 drained = queue.process(
-                    priorities=self.priorities, time_limit=left, worker=_worker(context),
-                    idle_wait=self.idle_wait,
+                    priorities=self.priorities, deadline=deadline, worker=_worker(context), idle_wait=self.idle_wait,
                 )  # fmt: skip
                 summary = add_counts(summary, drained)
             run["summary"] = summary

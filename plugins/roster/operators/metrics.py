@@ -2,7 +2,7 @@
 ``[metrics]``). Every name starts with ``roster.``; README lists them with their tags.
 
 The operators call these with what the domain returns (a consumer run's summary, a warmup summary, the queue
-overview); per-job latency comes from the queue's public ``on_before_process`` hook.
+overview); per-job latency comes from a listener the queue calls before each job (``JobQueue.listen``).
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def warmup_summary(summary: dict[str, Any]) -> None:
 
 
 class StartLatency:
-    """Publish -> start latency of the jobs a consumer runs: the wall-clock start of each job is noted in the
-    queue's ``on_before_process`` hook; after the run one primary-key read per 500 jobs gives when each became
+    """Publish -> start latency of the jobs a consumer runs: the wall-clock start of each job is noted by a
+    ``before`` listener; after the run one primary-key read per 500 jobs gives when each became
     due, and a timer ``roster.jobs.start_latency`` is sent per job."""
 
     def __init__(self, lane: str) -> None:
@@ -76,14 +76,10 @@ class StartLatency:
         self.started: dict[int, float] = {}
 
     def attach(self, queue: JobQueue) -> None:
-        previous = queue.on_before_process
+        queue.listen(before=self.note)
 
-        def note(job: Job) -> None:
-            self.started[job.id] = time.time()
-            if previous is not None:
-                previous(job)
-
-        queue.on_before_process = note
+    def note(self, job: Job) -> None:
+        self.started[job.id] = time.time()
 
     def send(self, overview: QueueOverview) -> int:
         due = overview.due_times(list(self.started))
