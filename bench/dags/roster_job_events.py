@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
 from airflow.sdk import DAG, Asset, AssetWatcher
 
-from roster.jobs.lanes_config import lane_specs
+from roster.jobs.lanes import lane_specs
 from roster.operators.jobs import BrokeredJobsOperator
 from roster.settings import SQS_CONN_ID, broker_idle_wait
 

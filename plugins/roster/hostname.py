@@ -8,9 +8,10 @@ Without ``ROSTER_WORKER_HOSTNAME`` it is the machine's fully qualified name, as 
 
 from __future__ import annotations
 
-import os
 import socket
+
+from roster import settings
 
 
 def worker_hostname() -> str:
-    return os.environ.get("ROSTER_WORKER_HOSTNAME") or socket.getfqdn()
+    return settings.worker_hostname() or socket.getfqdn()

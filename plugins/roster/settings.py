@@ -29,6 +29,36 @@ def _int_env(name: str, default: int) -> int:
     return value
 
 
+def number_env(name: str, default: float, *, low: float = 0.0, high: float | None = None) -> float:
+    """A number from the environment variable ``name`` (``default`` when unset), refused naming it outside
+    ``low``..``high``."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidOptionError(f"environment variable {name}={raw!r} must be a number") from None
+    if value < low or (high is not None and value > high):
+        raise InvalidOptionError(f"environment variable {name}={raw!r} must be between {low:g} and {high or 'inf'}")
+    return value
+
+
+def job_modules() -> list[str]:
+    """``ROSTER_JOB_MODULES``: the modules (comma separated) that register job callbacks."""
+    return [name.strip() for name in os.environ.get("ROSTER_JOB_MODULES", "").split(",") if name.strip()]
+
+
+def job_max_parameters_bytes_raw() -> str:
+    """``ROSTER_JOB_MAX_PARAMETERS_BYTES`` as written (parsed and checked by roster.jobs.limits)."""
+    return os.environ.get("ROSTER_JOB_MAX_PARAMETERS_BYTES", "")
+
+
+def worker_hostname() -> str | None:
+    """``ROSTER_WORKER_HOSTNAME``: the name a Celery worker's task instances carry (roster.hostname)."""
+    return os.environ.get("ROSTER_WORKER_HOSTNAME") or None
+
+
 def broker_idle_wait() -> float:
     """Seconds a roster_job_broker lane keeps looking for new jobs once its backlog is done (0: stop at once)."""
     raw = os.environ.get("ROSTER_BROKER_IDLE_WAIT", "").strip()

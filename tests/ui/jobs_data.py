@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import text
 
 from roster.jobs import JobQueue, State
-from roster.jobs.lanes_config import lanes
+from roster.jobs.lanes import lanes
 from tests.jobs.conftest import reset
 
 # (priority, state, how many)

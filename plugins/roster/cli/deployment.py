@@ -57,7 +57,7 @@ def _airflow() -> str:
 
 
 def cmd_pools(args: argparse.Namespace) -> int:
-    from roster.jobs.lanes_config import POOLS_FILE, pools_json
+    from roster.jobs.lanes import POOLS_FILE, pools_json
 
     if not args.import_:
         print_result(pools_json().rstrip("\n"))

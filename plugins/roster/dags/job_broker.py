@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG
 
-from roster.jobs.lanes_config import lane_specs
+from roster.jobs.lanes import lane_specs
 from roster.operators.job_outcomes import JobOutcomesOperator
 from roster.operators.jobs import BrokeredJobsOperator, SettleJobMessagesOperator
 from roster.sensors.jobs import JobMessageSensor

@@ -41,7 +41,7 @@ class Admin:
 
     def stats(self) -> dict[str, Any]:
         """Counts per queue and state, per lane (pools.json) for READY jobs, and the age of the oldest READY job."""
-        from roster.jobs.lanes_config import lanes
+        from roster.jobs.lanes import lanes
 
         now = utcnow()
         with self.store.transaction() as tx:

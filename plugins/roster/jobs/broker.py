@@ -82,7 +82,7 @@ def group_by_lane(ids: Sequence[int], priorities: Sequence[int] | None) -> dict[
     """``{lane: its ids}``; without priorities (a re-broker), every id in one group."""
     if priorities is None:
         return {None: list(ids)}
-    from roster.jobs.lanes_config import lanes
+    from roster.jobs.lanes import lanes
 
     ranges = lanes()
     groups: dict[str | None, list[int]] = {}

@@ -11,11 +11,11 @@ import functools
 import inspect
 import math
 import operator
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from roster import settings
 from roster.errors import InvalidOptionError
 from roster.jobs.errors import JobParametersError
 from roster.jobs.lanes import HIGHEST, LOWEST
@@ -88,7 +88,7 @@ def _span(low: int, high: int) -> str:
 
 def max_parameters_bytes() -> int:
     """``ROSTER_JOB_MAX_PARAMETERS_BYTES`` (default 1 MiB): the largest parameter document a job may carry."""
-    return _parse_max_bytes(os.environ.get("ROSTER_JOB_MAX_PARAMETERS_BYTES", ""))
+    return _parse_max_bytes(settings.job_max_parameters_bytes_raw())
 
 
 @functools.lru_cache(maxsize=8)

@@ -14,7 +14,7 @@ import orjson
 
 from roster.errors import InvalidOptionError
 from roster.jobs import limits, registry
-from roster.jobs.lanes_config import lanes
+from roster.jobs.lanes import lanes
 from roster.jobs.model import NewJob, parameters_json, parameters_object
 from roster.jobs.states import State
 from roster.jobs.store import Store, Tx, ts, utcnow

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from roster import settings
 from roster.errors import InvalidOptionError
 from roster.jobs import limits
 from roster.jobs.errors import JobParametersError, UnknownCallbackError
@@ -62,7 +62,7 @@ def job(name: str, *, priority: int = DEFAULT_PRIORITY, queue: str | None = None
 
 def load_modules() -> None:
     """Import the modules named in ``ROSTER_JOB_MODULES`` (comma separated) so their callbacks register."""
-    names = [*BUILTIN_MODULES, *(m.strip() for m in os.environ.get("ROSTER_JOB_MODULES", "").split(",") if m.strip())]
+    names = [*BUILTIN_MODULES, *settings.job_modules()]
     for name in names:
         if name not in _loaded_modules:
             try:

@@ -7,26 +7,12 @@ Thresholds come from the environment (:meth:`Thresholds.from_env`), read when a 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from roster.errors import InvalidOptionError
 from roster.monitor.overview import QueueOverview, utcnow
-
-
-def _number_env(name: str, default: float, *, low: float = 0.0, high: float | None = None) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidOptionError(f"environment variable {name}={raw!r} must be a number") from None
-    if value < low or (high is not None and value > high):
-        raise InvalidOptionError(f"environment variable {name}={raw!r} must be between {low:g} and {high or 'inf'}")
-    return value
+from roster.settings import number_env
 
 
 @dataclass(frozen=True)
@@ -43,12 +29,12 @@ class Thresholds:
     @classmethod
     def from_env(cls) -> Thresholds:
         return cls(
-            depth=int(_number_env("ROSTER_ALERT_DEPTH", cls.depth, low=1)),
-            failure_rate=_number_env("ROSTER_ALERT_FAILURE_RATE", cls.failure_rate, high=1.0),
-            failure_window_minutes=_number_env("ROSTER_ALERT_FAILURE_WINDOW_MINUTES", cls.failure_window_minutes, low=1),
-            failure_min_jobs=int(_number_env("ROSTER_ALERT_FAILURE_MIN_JOBS", cls.failure_min_jobs, low=1)),
-            no_consumer_minutes=_number_env("ROSTER_ALERT_NO_CONSUMER_MINUTES", cls.no_consumer_minutes, low=0),
-            oldest_ready_minutes=_number_env("ROSTER_ALERT_OLDEST_READY_MINUTES", cls.oldest_ready_minutes, low=0),
+            depth=int(number_env("ROSTER_ALERT_DEPTH", cls.depth, low=1)),
+            failure_rate=number_env("ROSTER_ALERT_FAILURE_RATE", cls.failure_rate, high=1.0),
+            failure_window_minutes=number_env("ROSTER_ALERT_FAILURE_WINDOW_MINUTES", cls.failure_window_minutes, low=1),
+            failure_min_jobs=int(number_env("ROSTER_ALERT_FAILURE_MIN_JOBS", cls.failure_min_jobs, low=1)),
+            no_consumer_minutes=number_env("ROSTER_ALERT_NO_CONSUMER_MINUTES", cls.no_consumer_minutes, low=0),
+            oldest_ready_minutes=number_env("ROSTER_ALERT_OLDEST_READY_MINUTES", cls.oldest_ready_minutes, low=0),
         )
 
 

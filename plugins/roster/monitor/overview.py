@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, text
 
 from roster.db import sql_file
-from roster.jobs.lanes_config import lanes
+from roster.jobs.lanes import lanes
 from roster.jobs.states import State
 
 if TYPE_CHECKING:

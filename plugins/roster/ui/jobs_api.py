@@ -69,7 +69,7 @@ def _shown(parameters: str) -> str:
 def lanes() -> dict[str, Any]:
     """Per lane: jobs per state, oldest ready age, finished per minute over the last hour, pool slots; and lanes
     where jobs are ready but no consumer holds a job."""
-    from roster.jobs.lanes_config import lane_specs
+    from roster.jobs.lanes import lane_specs
     from roster.monitor.overview import QueueOverview
     from roster.ui.airflow_state import pool_slots
 
