@@ -34,7 +34,7 @@ JOB_COUNTERS = {
 def job_counts(summary: dict[str, Any], lane: str) -> None:
     """Counters of one consumer run: finished, failed for good, failed and to be retried, outcomes superseded."""
     for key, name in JOB_COUNTERS.items():
-        if summary.get(key):
+        if key in summary:  # zero too: a counter that exists shows a flat line, not a gap
             Stats.incr(name, count=int(summary[key]), tags={"lane": lane})
 
 
