@@ -78,3 +78,4 @@ def test_no_module_over_300_lines():
     long = {str(path.relative_to(ROOT)): n for path in PACKAGE.rglob("*.py")
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > 300}  # fmt: skip
     assert long == {}
+

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Integer, inspect, text
 
-from roster.db import is_mysql, run_script
+from roster.db import run_script
 from roster.errors import InvalidOptionError
+from roster.sql import positional, statement
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -57,94 +58,89 @@ def seed(
 
     Refuses to touch a database that already holds users unless ``reset`` is set (then the tables are emptied).
     """
+    _check_sizes(users, assignments_per_user, line_items)
+    started = time.monotonic()
+    create_schema(engine)
+    rng = random.Random(seed_value)
+    with engine.begin() as conn:
+        group = int if integer_group_ids(conn) else "group-{}".format
+        _empty(conn, reset)
+        load = _Loader(conn)
+        load("seed/insert_line_items", [_line_item(i, rng) for i in range(1, line_items + 1)])
+        for first in range(1, users + 1, CHUNK_ROWS):
+            ids = range(first, min(first + CHUNK_ROWS, users + 1))
+            load("seed/insert_users", [_user(i, group) for i in ids])
+            load("seed/insert_assignments", _assignments(ids, line_items, assignments_per_user, rng))
+        load.close()
+    analyse(engine)
+    seconds = time.monotonic() - started
+    with engine.connect() as conn:
+        assignments = conn.execute(text(statement("seed/count_assignments", conn.dialect.name))).scalar_one()
+    log.info("seeded %d users, %d assignments, %d line items in %.1f s", users, assignments, line_items, seconds)
+    return {"users": users, "assignments": assignments, "line_items": line_items, "seconds": round(seconds, 2)}
+
+
+def _check_sizes(users: int, assignments_per_user: int, line_items: int) -> None:
     if users < 0 or line_items < 1 or not 0 <= assignments_per_user <= line_items:
         raise InvalidOptionError(
             "seed needs users >= 0, line items >= 1 and 0 <= assignments per user <= line items "
             f"(got users={users}, assignments per user={assignments_per_user}, line items={line_items})"
         )
-    started = time.monotonic()
-    create_schema(engine)
-    rng = random.Random(seed_value)
-    mysql = is_mysql(engine)
-    with engine.begin() as conn:
-        group = int if integer_group_ids(conn) else "group-{}".format
-        existing = conn.execute(text("SELECT COUNT(*) FROM users")).scalar_one()
-        if existing and not reset:
-            raise InvalidOptionError(
-                f"the roster database already holds {existing} users; pass --reset to replace them with demo data"
-            )
-        if mysql:
-            # Checks off for this session only: the data is generated consistent, and the load is several
-            # times faster without them.
-            conn.execute(text("SET SESSION foreign_key_checks = 0, unique_checks = 0"))
-        for table in ("assignments", "users", "line_items"):
-            conn.execute(text(f"TRUNCATE TABLE {table}" if mysql else f"DELETE FROM {table}"))
-        if not mysql:
-            conn.execute(text("DELETE FROM sqlite_sequence WHERE name IN ('assignments', 'users', 'line_items')"))
-        raw = conn.connection.dbapi_connection
-        cursor = raw.cursor()
-        mark = "%s" if mysql else "?"
 
-        def insert(table: str, columns: str, rows) -> None:
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join([mark] * columns.count(',') + [mark])})"
-            # mysqlclient's executemany rewrites this into one multi-row INSERT per ~1 MB because every VALUES
-            # item is a placeholder; sqlite3 runs it as one prepared statement.
-            for start in range(0, len(rows), CHUNK_ROWS):
-                cursor.executemany(sql, rows[start : start + CHUNK_ROWS])
 
-        insert(
-            "line_items",
-            "id, label, uri, slug, is_active, start_at, end_at, max_attempts, updated_at",
-            [_line_item(i, rng) for i in range(1, line_items + 1)],
+def _empty(conn, reset: bool) -> None:
+    """Refuse a database that holds users unless ``reset``; then empty the tables (ids from 1 again)."""
+    existing = conn.execute(text(statement("seed/count_users", conn.dialect.name))).scalar_one()
+    if existing and not reset:
+        raise InvalidOptionError(
+            f"the roster database already holds {existing} users; pass --reset to replace them with demo data"
         )
-        line_item_ids = range(1, line_items + 1)
-        for first in range(1, users + 1, CHUNK_ROWS):
-            last = min(first + CHUNK_ROWS, users + 1)
-            user_rows = [
-                (
-                    i,
-                    f"{NAME_STEMS[i % len(NAME_STEMS)]}_{i}",
-                    PASSWORD,
-                    ROLES[i % len(ROLES)],
-                    None if i % 7 == 0 else group(1 + i % 50),
-                )
-                for i in range(first, last)
-            ]
-            cursor.executemany(
-                f"INSERT INTO users (id, username, password, roles, group_id) VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
-                user_rows,
-            )
-            assignment_rows = []
-            for user_id in range(first, last):
-                # Every 11th user has no assignment at all: such users are cached too, and counted apart.
-                count = 0 if user_id % 11 == 0 else assignments_per_user
-                for line_item_id in sorted(rng.sample(line_item_ids, count)):
-                    assignment_rows.append(
-                        (
-                            user_id,
-                            line_item_id,
-                            STATES[rng.randrange(4)],
-                            rng.randrange(3),
-                            (EPOCH + timedelta(seconds=rng.randrange(30_000_000))).strftime("%Y-%m-%d %H:%M:%S"),
-                        )
-                    )
-            insert("assignments", "user_id, line_item_id, state, attempts_count, updated_at", assignment_rows)
-        cursor.close()
-    analyse(engine)
-    seconds = time.monotonic() - started
-    with engine.connect() as conn:
-        assignments = conn.execute(text("SELECT COUNT(*) FROM assignments")).scalar_one()
-    log.info("seeded %d users, %d assignments, %d line items in %.1f s", users, assignments, line_items, seconds)
-    return {"users": users, "assignments": assignments, "line_items": line_items, "seconds": round(seconds, 2)}
+    run_script(conn, "seed/empty.sql")
+
+
+class _Loader:
+    """Rows into a table through the driver's ``executemany``, CHUNK_ROWS at a time: mysqlclient rewrites each
+    chunk into multi-row INSERTs of about 1 MB because every VALUES item is a placeholder; sqlite3 runs it as one
+    prepared statement."""
+
+    def __init__(self, conn) -> None:
+        self.dialect = conn.dialect.name
+        self.cursor = conn.connection.dbapi_connection.cursor()
+
+    def __call__(self, name: str, rows: list[tuple]) -> None:
+        sql, _ = positional(name, self.dialect)
+        for start in range(0, len(rows), CHUNK_ROWS):
+            self.cursor.executemany(sql, rows[start : start + CHUNK_ROWS])
+
+    def close(self) -> None:
+        self.cursor.close()
 
 
 def analyse(engine: Engine) -> None:
     """Refresh the optimizer's statistics: after a bulk load, stale ones make MariaDB choose slow join orders."""
     with engine.begin() as conn:
-        if is_mysql(engine):
-            conn.execute(text("ANALYZE TABLE users, line_items, assignments")).fetchall()
-        else:
-            conn.execute(text("ANALYZE"))
+        result = conn.execute(text(statement("seed/analyse", conn.dialect.name)))
+        if result.returns_rows:  # MySQL's ANALYZE TABLE answers with a row per table
+            result.fetchall()
+
+
+def _user(i: int, group) -> tuple:
+    """(id, username, password, roles, group_id): a few non-ASCII names; every 7th user in no group."""
+    return (i, f"{NAME_STEMS[i % len(NAME_STEMS)]}_{i}", PASSWORD, ROLES[i % len(ROLES)],
+            None if i % 7 == 0 else group(1 + i % 50))  # fmt: skip
+
+
+def _assignments(user_ids: range, line_items: int, per_user: int, rng: random.Random) -> list[tuple]:
+    """(user_id, line_item_id, state, attempts_count, updated_at); every 11th user has none at all (such users are
+    cached too, and counted apart)."""
+    rows = []
+    for user_id in user_ids:
+        count = 0 if user_id % 11 == 0 else per_user
+        for line_item_id in sorted(rng.sample(range(1, line_items + 1), count)):
+            state, attempts = STATES[rng.randrange(4)], rng.randrange(3)  # drawn in this order: same data as ever
+            updated = EPOCH + timedelta(seconds=rng.randrange(30_000_000))
+            rows.append((user_id, line_item_id, state, attempts, updated.strftime("%Y-%m-%d %H:%M:%S")))
+    return rows
 
 
 def _line_item(i: int, rng: random.Random) -> tuple:

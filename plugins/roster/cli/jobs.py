@@ -185,6 +185,13 @@ def add_jobs_subcommands(commands) -> None:
     queue_option.add_argument("--queue", default=argparse.SUPPRESS, help="queue name (default: default)")
     sub = _SubParsers(jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND"), queue_option)
 
+    _add_publish(sub)
+    _add_process(sub)
+    _add_admin(sub)
+    _add_cancel(sub)
+
+
+def _add_publish(sub) -> None:
     publish = sub.add_parser("publish", help="publish a job; prints its id")
     publish.add_argument("callback", nargs="?")
     publish.add_argument("--from-file", metavar="JOBS.jsonl",
@@ -197,6 +204,8 @@ def add_jobs_subcommands(commands) -> None:
     publish.add_argument("--delay", type=_number(float), help="seconds before it may run")
     publish.set_defaults(handler=cmd_publish)
 
+
+def _add_process(sub) -> None:
     process = sub.add_parser("process", help="run jobs until the lane is empty or a limit is reached")
     process.add_argument("-p", "--priorities", help="lane: 10, 20-40, 25-, -20")
     process.add_argument("--limit", type=_number(int))
@@ -208,6 +217,8 @@ def add_jobs_subcommands(commands) -> None:
     process.add_argument("--worker", help="recorded on each job (default: none)")
     process.set_defaults(handler=cmd_process)
 
+
+def _add_admin(sub) -> None:
     stats = sub.add_parser("stats", help="counts per queue, state and lane")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=cmd_stats)
@@ -227,7 +238,6 @@ def add_jobs_subcommands(commands) -> None:
     sub.add_parser("stop-consumers", help="ask running consumers to stop after their current job").set_defaults(
         handler=cmd_stop_consumers
     )
-    _add_cancel(sub)
 
 
 def _add_cancel(sub) -> None:

@@ -108,6 +108,13 @@ def bind(sql: str, params: Mapping[str, Any], dialect: str) -> tuple[str, list[A
     return text, [params[name] if i < 0 else items[name][i] for name, i in order]
 
 
+def positional(name: str, dialect: str) -> tuple[str, tuple[str, ...]]:
+    """The one statement of ``<name>.sql`` with the driver's placeholders, and its parameters' names in order: for
+    ``executemany`` over rows given as tuples in that order (a bulk load)."""
+    text, order = _compile(statement(name, dialect), "%s" if dialect != "sqlite" else "?", ())
+    return text, tuple(param for param, _ in order)
+
+
 def inline_ints(sql: str, params: Mapping[str, int | Sequence[int]]) -> str:
     """``sql`` with its integer parameters written in (lists as ``(1, 2, 3)``): no driver parameters at all.
     Only ints are accepted (ids and counters, never user text), so inlining is safe."""

@@ -1,0 +1,2 @@
+-- Assignments seeded, for the summary.
+SELECT COUNT(*) FROM assignments

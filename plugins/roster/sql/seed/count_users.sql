@@ -1,0 +1,2 @@
+-- Users already there: a seed refuses to replace them unless asked to.
+SELECT COUNT(*) FROM users
