@@ -66,7 +66,7 @@ class Store:
 
     def update_schema(self) -> list[str]:
         """Create the table, or add the columns and indexes an older one lacks; return what was added."""
-        from roster.jobs.schema import update_schema
+        from roster.jobs.migrate import update_schema
 
         added = update_schema(self.engine)
         self.schema_checked = True
