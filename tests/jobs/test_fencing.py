@@ -57,8 +57,10 @@ def _idle(engine) -> bool:
                 return True
             except Exception:
                 return False
-        open_ = conn.execute(text("SELECT COUNT(*) FROM information_schema.INNODB_TRX "
-                                  "WHERE trx_mysql_thread_id <> CONNECTION_ID()")).scalar_one()  # fmt: skip
+        # Transactions on this database only: other sessions of the server (other suites) are none of its own.
+        open_ = conn.execute(text(
+            "SELECT COUNT(*) FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p "
+            "ON p.ID = t.trx_mysql_thread_id WHERE p.DB = DATABASE() AND p.ID <> CONNECTION_ID()")).scalar_one()  # fmt: skip
         return open_ == 0
 
 
