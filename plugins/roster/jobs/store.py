@@ -30,15 +30,16 @@ def ts(value: datetime) -> str:
 
 
 class Tx:
-    """One transaction's cursor: runs named statements of roster/sql/jobs/."""
+    """One transaction's cursor: runs named statements of roster/sql/ (the job queue's, the monitor's)."""
 
     def __init__(self, cursor, dialect: str) -> None:
         self.cursor = cursor
         self.dialect = dialect
 
     def run(self, name: str, /, **params: Any) -> int:
-        """Execute statement ``name``; return how many rows it changed."""
-        sql, args = bind(statement(f"jobs/{name}", self.dialect), params, self.dialect)
+        """Execute statement ``name`` (of roster/sql/jobs/, or a path such as ``monitor/consumers``); return how many
+        rows it changed."""
+        sql, args = bind(statement(name if "/" in name else f"jobs/{name}", self.dialect), params, self.dialect)
         self.cursor.execute(sql, args)
         return self.cursor.rowcount
 
@@ -131,6 +132,28 @@ class Store:
             if raw is None:
                 # A lost connection is thrown away, not handed back to the pool (whose reset would fail loudly).
                 (connection.invalidate if lost else connection.close)()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Tx]:
+        """A look at the tables on a pooled connection, rolled back at the end: never creates the job table (the
+        Roster page on a new database), and a lost server is a :class:`ServiceUnavailableError` naming it."""
+        try:
+            raw = self.engine.raw_connection()
+        except self.dbapi.Error as exc:
+            raise unavailable(self.engine, exc) from exc
+        cursor, lost = raw.cursor(), False
+        try:
+            yield Tx(cursor, self.dialect)
+        except self.dbapi.Error as exc:
+            lost = self.is_connection_error(exc)
+            if lost:
+                raise unavailable(self.engine, exc) from exc
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                cursor.close()
+                raw.rollback()
+            (raw.invalidate if lost else raw.close)()
 
     @contextlib.contextmanager
     def joined(self, conn: Connection) -> Iterator[Tx]:

@@ -14,11 +14,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, text
-
-from roster.db import sql_file
 from roster.jobs.lanes import lanes
 from roster.jobs.states import State
+from roster.jobs.store import Store, Tx, ts
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -77,15 +75,11 @@ class QueueOverview:
     def __init__(self, engine: Engine, *, queue: str = "default") -> None:
         self.engine = engine
         self.queue = queue
-        self.dialect = engine.dialect.name
-
-    def _statement(self, name: str, *, ids: bool = False):
-        statement = text(sql_file(f"monitor/{name}.sql", self.dialect))
-        return statement.bindparams(bindparam("ids", expanding=True)) if ids else statement
+        self.store = Store(engine)  # its statements run the job queue's way: one loader, one executor
 
     def _rows(self, name: str, **params: Any) -> list[Any]:
-        with self.engine.connect() as conn:
-            return conn.execute(self._statement(name, ids="ids" in params), {"queue": self.queue, **params}).fetchall()
+        with self.store.reading() as tx:
+            return _read(tx, name, self.queue, params)
 
     def lanes(self, now: datetime | None = None) -> dict[str, LaneOverview]:
         """Every lane of roster/pools.json with its counts (lanes without jobs included)."""
@@ -137,10 +131,10 @@ class QueueOverview:
         urgent ``jobs`` (claim order: priority, then id), read in one transaction (one snapshot on MariaDB/MySQL)
         so they agree."""
         counts = dict.fromkeys(WAITING_STATES.values(), 0)
-        with self.engine.connect() as conn:
-            for state, jobs in conn.execute(self._statement("waiting_counts"), {"queue": self.queue}):
+        with self.store.reading() as tx:
+            for state, jobs in _read(tx, "waiting_counts", self.queue, {}):
                 counts[WAITING_STATES[State(int(state))]] = int(jobs)
-            rows = conn.execute(self._statement("waiting_jobs"), {"queue": self.queue, "limit": int(limit)}).fetchall()
+            rows = _read(tx, "waiting_jobs", self.queue, {"limit": int(limit)})
         jobs = [dict(zip(_WAITING_KEYS, row)) for row in rows]
         for job in jobs:
             job["state"] = WAITING_STATES[State(int(job["state"]))]
@@ -163,6 +157,12 @@ class QueueOverview:
             for job_id, available_at in self._rows("jobs_started", ids=ids[start : start + 500]):
                 found[int(job_id)] = as_datetime(available_at)
         return found
+
+
+def _read(tx: Tx, name: str, queue: str, params: dict[str, Any]) -> list[tuple]:
+    """Rows of ``monitor/<name>.sql`` for ``queue``; datetimes bound as the job table stores them."""
+    bound = {key: ts(value) if isinstance(value, datetime) else value for key, value in params.items()}
+    return tx.rows(f"monitor/{name}", queue=queue, **bound)
 
 
 def heartbeat(renewed: datetime | None, first_expiry: datetime | None, now: datetime) -> dict[str, Any]:
