@@ -99,7 +99,7 @@ class Store:
             raw = self.engine.raw_connection()
             if self.dialect == "mysql" and not raw.info.get("roster_read_committed"):
                 cursor = raw.cursor()
-                cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                cursor.execute(statement("jobs/read_committed", "mysql"))
                 cursor.close()
                 raw.info["roster_read_committed"] = True
         except self.dbapi.Error as exc:
