@@ -12,7 +12,8 @@ from airflow.sdk.exceptions import AirflowException
 from airflow.triggers.base import StartTriggerArgs
 
 from roster import settings
-from roster.sensors.warmup import WarmupMessageSensor
+from roster.sensors.sqs import AttributedSqsSensor
+from roster.triggers.sqs import AttributedSqsTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -66,7 +67,7 @@ class JobQueueSensor(BaseSensorOperator):
         return int(event["ready"])
 
 
-class JobMessageSensor(WarmupMessageSensor):
+class JobMessageSensor(AttributedSqsSensor):
     """The broker's :class:`SqsSensor`: its messages carry their receive count (and attributes), so that a message
     whose job stays READY is given up after ``ROSTER_SQS_MAX_RECEIVES`` deliveries instead of coming back forever.
 
@@ -77,6 +78,8 @@ class JobMessageSensor(WarmupMessageSensor):
     skips the run when no message came. Without ``queue_setting`` (or under ``dag.test()``, which runs every task
     on its worker) it runs as the SqsSensor it is.
     """
+
+    trigger_class = AttributedSqsTrigger  # deferred by SqsSensor.execute (no queue_setting): the provider's events
 
     def __init__(self, *, queue_setting: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -12,7 +12,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
 
 from roster import settings
-from roster.triggers.warmup import WarmupMessageTrigger
+from roster.triggers.sqs import AttributedSqsTrigger
 
 
 def ready_count(db_conn_id: str, queue_name: str, priorities: str | None) -> int:
@@ -57,7 +57,7 @@ class JobQueueTrigger(BaseTrigger):
             await asyncio.sleep(self.poll_interval)
 
 
-class JobMessageTrigger(WarmupMessageTrigger):
+class JobMessageTrigger(AttributedSqsTrigger):
     """The broker's wait for job messages, wholly in the triggerer: the scheduler starts it there (the sensor's
     ``start_from_trigger``) and it ends the sensor there, its messages as the XCom ``messages``, so no worker
     process starts or resumes for the wait, and the lanes are scheduled as soon as a message arrives.

@@ -1,31 +1,10 @@
-"""WarmupMessageTrigger: the provider's SQS trigger, receiving each message's attributes as well."""
+"""WarmupMessageTrigger: the warmup worker's wait for messages, with the attributes Symfony Messenger's headers
+ride in."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from airflow.providers.amazon.aws.triggers.sqs import SqsSensorTrigger
-
-# Symfony Messenger sends its headers (type, Content-Type, stamps) as message attributes, which the provider's
-# receive does not ask for; ApproximateReceiveCount shows a redelivery in the worker's log.
-RECEIVE_ATTRIBUTES = {"MessageAttributeNames": ["All"], "MessageSystemAttributeNames": ["ApproximateReceiveCount"]}
+from roster.triggers.sqs import AttributedSqsTrigger
 
 
-def receive_request(poller: Any) -> dict[str, Any]:
-    """The ReceiveMessage arguments of an SqsSensor or SqsSensorTrigger, with the attributes."""
-    request = {
-        "QueueUrl": poller.sqs_queue,
-        "MaxNumberOfMessages": poller.max_messages,
-        "WaitTimeSeconds": poller.wait_time_seconds,
-        **RECEIVE_ATTRIBUTES,
-    }
-    if poller.visibility_timeout is not None:
-        request["VisibilityTimeout"] = poller.visibility_timeout
-    return request
-
-
-class WarmupMessageTrigger(SqsSensorTrigger):
-    """:class:`SqsSensorTrigger` whose received messages carry their attributes (see :data:`RECEIVE_ATTRIBUTES`)."""
-
-    async def poll_sqs(self, client: Any) -> Any:
-        return await client.receive_message(**receive_request(self))
+class WarmupMessageTrigger(AttributedSqsTrigger):
+    """The deferred :class:`~roster.sensors.warmup.WarmupMessageSensor`'s trigger."""
