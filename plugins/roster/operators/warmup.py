@@ -114,6 +114,7 @@ class UserCacheWarmupOperator(BaseOperator):
 
         options = _options(self.options)
         engine = engine_for(self.db_conn_id)
+        redis_client = None
         try:
             if options.mode == "async":
                 warmer = UserCacheWarmer(engine, None)
@@ -126,10 +127,11 @@ class UserCacheWarmupOperator(BaseOperator):
             redis_client = redis_for(self.redis_conn_id)
             warmer = UserCacheWarmer(engine, redis_client, redis_conn_id=self.redis_conn_id)
             result = warmer.warm_shard(options, self.remainder, users_total=self.users_total)
-            redis_client.close()
         except (InvalidOptionError, SchemaError) as exc:  # a wrong Redis URL, a missing column: no retry helps
             raise AirflowFailException(str(exc)) from exc
-        finally:
+        finally:  # a shard that failed (Redis down mid-run) lets go of its connections too
+            if redis_client is not None:
+                redis_client.close()
             engine.dispose()
         for error in result.errors:
             self.log.warning("user not warmed: %s", error)
