@@ -214,7 +214,7 @@ def test_warm_users_jobs_run_in_the_lanes_like_any_job(dagbag, maria, warmup_dat
 
 
 def test_warm_users_parameters_follow_the_scope_rule_at_publish(maria, warmup_data, redis_client, caplog):
-    from roster.jobs.errors import JobParametersError
+    from roster.jobs.outcome_errors import JobParametersError
     from tests.warmup.test_shard import cached_users
 
     users, _ = warmup_data

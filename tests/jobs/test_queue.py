@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from roster.errors import InvalidOptionError
 from roster.jobs import JobQueue, State, UnknownCallbackError
-from roster.jobs.errors import JobParametersError
+from roster.jobs.outcome_errors import JobParametersError
 from roster.jobs.job_queue import backoff
 
 from .conftest import row, runs, states

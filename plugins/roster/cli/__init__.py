@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from roster import __version__, settings
 from roster.cli.db import add_db_subcommands
 from roster.cli.deployment import add_deployment_subcommands
-from roster.cli.errors import check_text_arguments, service_error
+from roster.cli.error_lines import check_text_arguments, service_error
 from roster.cli.jobs import add_jobs_subcommands
 from roster.cli.warm import add_warm_subcommands
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roster.jobs.errors import DieError, PermanentError, SkipJob, UnknownCallbackError, WaitingError
+from roster.jobs.outcome_errors import DieError, PermanentError, SkipJob, UnknownCallbackError, WaitingError
 from roster.jobs.job_queue import Job, JobQueue
 from roster.jobs.registry import job
 from roster.jobs.runner import current_job

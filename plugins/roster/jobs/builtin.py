@@ -19,7 +19,7 @@ def warm_users(usernames: list[str] | str, batch: int = 1000) -> dict:
     """Warm the cache documents of these users (the cache warmup as a job, run by the lanes). ``usernames``: a list,
     or a string of names one per line or comma separated (one name is a string, not its letters)."""
     from roster.connections import engine_for
-    from roster.jobs.errors import PermanentError
+    from roster.jobs.outcome_errors import PermanentError
     from roster.warmup import UserCacheWarmer, redis_for
 
     engine = engine_for()

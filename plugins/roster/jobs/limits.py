@@ -17,7 +17,7 @@ from typing import Any
 
 from roster import settings
 from roster.errors import InvalidOptionError
-from roster.jobs.errors import JobParametersError
+from roster.jobs.outcome_errors import JobParametersError
 from roster.jobs.lanes import HIGHEST, LOWEST
 from roster.params import refuse_unknown
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from roster.jobs.errors import JobParametersError
+from roster.jobs.outcome_errors import JobParametersError
 from roster.jobs.states import State
 from roster.jobs.store import ts
 

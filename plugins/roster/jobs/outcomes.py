@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from roster.jobs.errors import PermanentError, WaitingError
+from roster.jobs.outcome_errors import PermanentError, WaitingError
 from roster.jobs.model import Job, backoff
 from roster.jobs.states import State
 

@@ -10,7 +10,7 @@ from typing import Any
 from roster import settings
 from roster.errors import InvalidOptionError
 from roster.jobs import limits
-from roster.jobs.errors import JobParametersError, UnknownCallbackError
+from roster.jobs.outcome_errors import JobParametersError, UnknownCallbackError
 
 DEFAULT_PRIORITY = 100
 DEFAULT_QUEUE = "default"

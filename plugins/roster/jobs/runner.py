@@ -14,7 +14,7 @@ import orjson
 from roster.errors import RosterError
 from roster.jobs import registry
 from roster.jobs.config import Listeners
-from roster.jobs.errors import DieError, SkipJob
+from roster.jobs.outcome_errors import DieError, SkipJob
 from roster.jobs.model import Job
 from roster.jobs.outcomes import Failed, Finished
 from roster.jobs.store import Store
