@@ -43,6 +43,16 @@ for _name in ("ROSTER_CACHE_KEY_PREFIX", "ROSTER_WARMUP_QUEUE_URL", "ROSTER_JOBS
     os.environ.pop(_name, None)
 
 
+ROSTER = str(Path(sys.executable).with_name("roster"))
+
+
+def run_roster(*args: str) -> subprocess.CompletedProcess:
+    """The ``roster`` command as a user runs it: not in Airflow's unit test mode, which logs to stdout while
+    Airflow is imported."""
+    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW__CORE__UNIT_TEST_MODE"}
+    return subprocess.run([ROSTER, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -139,7 +139,7 @@ def test_cancel_racing_four_consumers_never_lets_a_cancelled_job_start(maria):
 
 
 def test_cli_cancel_by_ids_and_identifier_and_its_one_line_errors(maria):
-    from tests.test_cli import run
+    from conftest import run_roster as run
 
     queue = JobQueue(maria)
     first, second = queue.publish("noop"), queue.publish("noop", identifier="inv-9")

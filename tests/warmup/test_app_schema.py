@@ -11,7 +11,7 @@ from roster.warmup import UserCacheWarmer
 from roster.warmup.db_check import check
 
 from app_database import create_app_schema, drop_app_schema
-from tests.test_cli import run
+from conftest import run_roster as run
 from tests.warmup.test_shard import cached_users
 
 COVERING_DDL = (

@@ -9,7 +9,7 @@ import orjson
 
 from roster.warmup import UserCacheWarmer, WarmupOptions
 from roster.warmup.audit import audit_cache, differences, sample_usernames
-from tests.test_cli import run
+from conftest import run_roster as run
 
 
 def warm_everyone(dataset, redis_client) -> None:

@@ -123,7 +123,7 @@ def test_a_recommended_name_already_taken_gets_another(tmp_path):
 def test_db_check_names_the_column_the_type_found_and_the_types_accepted(tmp_path):
     engine = sqlite_app(tmp_path, "ALTER TABLE users DROP COLUMN group_id", "ALTER TABLE users ADD COLUMN group_id BLOB")
 
-    from tests.test_cli import run
+    from conftest import run_roster as run
 
     result = run("--db-conn-id", "roster_sqlite_app", "db", "check")
 

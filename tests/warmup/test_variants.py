@@ -19,7 +19,7 @@ from roster.warmup.db_check import apply, check
 
 from app_database import create_app_schema, drop_app_schema, drop_user, select_only_user
 from conftest import TEST_DATABASE
-from tests.test_cli import run
+from conftest import run_roster as run
 from tests.warmup.conftest import expected_documents, load_dataset
 from tests.warmup.test_shard import cached_users
 

@@ -7,15 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import orjson
 import pytest
 from sqlalchemy import text
 
-from conftest import ROOT
+from conftest import ROOT, ROSTER
 
-ROSTER = str(Path(sys.executable).with_name("roster"))
 LONG = "x" * 192
 
 

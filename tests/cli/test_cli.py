@@ -6,25 +6,16 @@ modules may run in any order."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import orjson
 import pytest
 from sqlalchemy import create_engine, text
 
-from conftest import MARIADB_URL, TEST_DATABASE
+from conftest import MARIADB_URL, TEST_DATABASE, run_roster
 
-ROSTER = str(Path(sys.executable).with_name("roster"))
 CLI_DATABASE = f"{TEST_DATABASE}_cli"
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    # As a user runs it: not in Airflow's unit test mode, which logs to stdout while Airflow is imported.
-    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW__CORE__UNIT_TEST_MODE"}
-    return subprocess.run([ROSTER, *args], capture_output=True, text=True, timeout=300, env=env)
+run = run_roster
 
 
 @pytest.fixture(scope="module", autouse=True)
