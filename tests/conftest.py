@@ -20,27 +20,34 @@ MARIADB_URL = os.environ.get("ROSTER_TEST_MARIADB", "mysql://root@127.0.0.1:3306
 REDIS_URL = os.environ.get("ROSTER_TEST_REDIS", "redis://127.0.0.1:6379/9")
 TEST_DATABASE = os.environ.get("ROSTER_TEST_DATABASE", "roster_test")  # a parallel run needs its own
 
-# Airflow reads its configuration when first imported: everything below must be set before that.
 _AIRFLOW_HOME = Path(os.environ.get("ROSTER_TEST_AIRFLOW_HOME", Path(tempfile.gettempdir()) / "roster-test-airflow"))
-os.environ.update(
-    {
-        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "AIRFLOW_CONN_ROSTER_DB": f"{MARIADB_URL}/{TEST_DATABASE}",
-        "AIRFLOW_CONN_ROSTER_REDIS": REDIS_URL.rsplit("/", 1)[0] + "/?db=" + REDIS_URL.rsplit("/", 1)[1],
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "ROSTER_BROKER_IDLE_WAIT": "1",  # roster_job_broker's lanes run one after the other under dag.test()
-    }
-)
-for _name in ("ROSTER_CACHE_KEY_PREFIX", "ROSTER_WARMUP_QUEUE_URL", "ROSTER_JOBS_QUEUE_URL"):
-    os.environ.pop(_name, None)
+
+
+def pytest_configure(config) -> None:
+    """The test session's environment, set before any test module is collected: Airflow reads its configuration
+    when first imported, so everything here must be in place before that. Consumer subprocesses import the test
+    callbacks (tests.jobs.callbacks) too."""
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME}/airflow.db",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW_CONN_ROSTER_DB": f"{MARIADB_URL}/{TEST_DATABASE}",
+            "AIRFLOW_CONN_ROSTER_REDIS": REDIS_URL.rsplit("/", 1)[0] + "/?db=" + REDIS_URL.rsplit("/", 1)[1],
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "ROSTER_BROKER_IDLE_WAIT": "1",  # roster_job_broker's lanes run one after the other under dag.test()
+            "ROSTER_JOB_MODULES": "tests.jobs.callbacks",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+        }
+    )
+    for name in ("ROSTER_CACHE_KEY_PREFIX", "ROSTER_WARMUP_QUEUE_URL", "ROSTER_JOBS_QUEUE_URL"):
+        os.environ.pop(name, None)
 
 
 ROSTER = str(Path(sys.executable).with_name("roster"))

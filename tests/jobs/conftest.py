@@ -7,11 +7,8 @@ import os
 import pytest
 from sqlalchemy import create_engine, text
 
-from conftest import MARIADB_URL, ROOT, TEST_DATABASE
+from conftest import MARIADB_URL, TEST_DATABASE
 
-os.environ["ROSTER_JOB_MODULES"] = "tests.jobs.callbacks"
-# Consumer subprocesses import tests.jobs.callbacks too.
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
 RUNS_DDL = "CREATE TABLE IF NOT EXISTS job_runs (run_key VARCHAR(64), pid INT, started DOUBLE, finished DOUBLE)"
 
 
