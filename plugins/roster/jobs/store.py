@@ -111,14 +111,15 @@ class Store:
         return isinstance(exc, (self.dbapi.OperationalError, self.dbapi.InterfaceError))
 
     @contextlib.contextmanager
-    def transaction(self, raw=None) -> Iterator[Tx]:
-        """A transaction that commits on success: on ``raw`` (a connection a consumer holds) or on a pooled one."""
-        connection = raw or self.connect()
+    def transaction(self, raw=None, *, read_only: bool = False) -> Iterator[Tx]:
+        """A transaction that commits on success: on ``raw`` (a connection a consumer holds) or on a pooled one.
+        ``read_only``: rolled back at the end, and the job table is never created for it (see :meth:`reading`)."""
+        connection = raw or (self._pooled() if read_only else self.connect())
         cursor = connection.cursor()
         lost = False
         try:
             yield Tx(cursor, self.dialect)
-            connection.commit()
+            (connection.rollback if read_only else connection.commit)()
         except BaseException as exc:
             lost = self.is_connection_error(exc)
             with contextlib.suppress(Exception):
@@ -133,27 +134,16 @@ class Store:
                 # A lost connection is thrown away, not handed back to the pool (whose reset would fail loudly).
                 (connection.invalidate if lost else connection.close)()
 
-    @contextlib.contextmanager
-    def reading(self) -> Iterator[Tx]:
+    def reading(self) -> contextlib.AbstractContextManager[Tx]:
         """A look at the tables on a pooled connection, rolled back at the end: never creates the job table (the
         Roster page on a new database), and a lost server is a :class:`ServiceUnavailableError` naming it."""
+        return self.transaction(read_only=True)
+
+    def _pooled(self):
         try:
-            raw = self.engine.raw_connection()
+            return self.engine.raw_connection()
         except self.dbapi.Error as exc:
             raise unavailable(self.engine, exc) from exc
-        cursor, lost = raw.cursor(), False
-        try:
-            yield Tx(cursor, self.dialect)
-        except self.dbapi.Error as exc:
-            lost = self.is_connection_error(exc)
-            if lost:
-                raise unavailable(self.engine, exc) from exc
-            raise
-        finally:
-            with contextlib.suppress(Exception):
-                cursor.close()
-                raw.rollback()
-            (raw.invalidate if lost else raw.close)()
 
     @contextlib.contextmanager
     def joined(self, conn: Connection) -> Iterator[Tx]:
