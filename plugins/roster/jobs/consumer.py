@@ -93,12 +93,12 @@ class Consumer:
         self.started = time.monotonic()
         self.started_at = utcnow()
         self.stop_requested: str | None = None  # "signal" or "die"
-        self.counting = threading.Lock()  # the recorder thread counts too
-        self.recorder = Recorder(self.store, self._count_recorded)
+        self.lease = LeaseKeeper(store, config.lease_seconds)
+        self.fence = fencing.Fence(store, worker)
+        self.recorder = Recorder(store, self.lease, self.fence)
         self.promoted_at = float("-inf")
         self.control_read_at, self.stop_consumers_at = float("-inf"), None
         self.process = psutil.Process()
-        self.lease = LeaseKeeper(store, config.lease_seconds)
         self.deadline = deadline.earliest(Deadline.after(limits.time_limit))
         self.db = HeldConnection(self.store, self.deadline)
 
@@ -119,6 +119,7 @@ class Consumer:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
         self.summary.seconds = time.monotonic() - self.started
+        self.summary.superseded = self.fence.superseded  # the recorder thread has stopped: the total is final
         return self.summary
 
     def _on_sigterm(self, signum, frame) -> None:
@@ -190,9 +191,10 @@ class Consumer:
 
         try:
             recorded, jobs = self.db.run(work)
-        finally:
-            self.recorder.settle(finished)
-        self._count_recorded(finished, recorded)
+        except BaseException:
+            self.recorder.settle(finished)  # lost with the transaction: they run again after their lease
+            raise
+        self.recorder.written(finished, recorded)
         if self.pending_ids is not None:
             claimed = {job.id for job in jobs}
             self.pending_ids = [i for i in self.pending_ids if i not in claimed]
@@ -229,10 +231,10 @@ class Consumer:
         finished = self.recorder.take()
         try:
             recorded = self.db.run(lambda tx: write_finished(tx, finished)) if finished else 0
-        finally:
+        except BaseException:
             self.recorder.settle(finished)
-        if finished:
-            self._count_recorded(finished, recorded)
+            raise
+        self.recorder.written(finished, recorded)
 
     def _bound_unrecorded(self) -> None:
         """Run no job while the unrecorded finished jobs reach the recorder's bound (a crash re-runs them): write
@@ -242,20 +244,6 @@ class Consumer:
                 self._flush()
             else:
                 self.recorder.wait_settled(0.05)
-
-    def _count_recorded(self, finished: list[Finished], recorded: int) -> None:
-        """After a FINISHED batch: the records a newer claim kept are logged and counted (on a pooled connection:
-        the recorder thread calls this too)."""
-        if len(finished) != recorded:
-            claims = {outcome.job_id: outcome.claim_id for outcome in finished}
-            self._supersede(lambda tx: fencing.superseded(tx, claims, State.FINISHED), "the FINISHED record")
-        self.lease.release(outcome.job_id for outcome in finished)
-
-    def _supersede(self, find, what: str) -> None:
-        with self.store.transaction() as tx:
-            discarded = fencing.count(tx, find(tx), fencing.me(self.worker), what)
-        with self.counting:
-            self.summary.superseded += discarded
 
     def _record_failure(self, failed: Failed) -> None:
         job, now = failed.job, utcnow()
@@ -269,7 +257,7 @@ class Consumer:
                   "memory": failed.memory, "uncount": uncount, "now": ts(now), "id": job.id,
                   "claim_id": job.claim_id}  # fmt: skip
         if self.db.run(lambda tx: tx.run("fail", **params)) != 1:
-            self._supersede(lambda tx: fencing.superseded(tx, {job.id: job.claim_id}), f"the {state.name} outcome")
+            self.fence.discard(lambda tx: fencing.superseded(tx, {job.id: job.claim_id}), f"the {state.name} outcome")
         self.lease.release([job.id])
         if state is State.WAITING:
             log.info("job %d (%s) in lane %s: WAITING in %d ms: %s", job.id, job.callback_name, self.lane, failed.ms,

@@ -9,11 +9,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from roster.jobs.states import State
 from roster.jobs.store import Tx
+
+if TYPE_CHECKING:
+    from roster.jobs.store import Store
 
 log = logging.getLogger("roster.jobs")
 
@@ -67,3 +72,21 @@ def total(tx: Tx) -> int:
     """Outcomes discarded so far, on this database."""
     found = tx.rows("counter_get", name=SUPERSEDED)
     return int(found[0][0]) if found else 0
+
+
+class Fence:
+    """One consumer run's discarded outcomes: its thread (failures) and its recorder thread (FINISHED records)
+    both report here; ``superseded`` is the run's total."""
+
+    def __init__(self, store: Store, worker: str | None) -> None:
+        self.store = store
+        self.consumer = me(worker)
+        self.superseded = 0
+        self.lock = threading.Lock()
+
+    def discard(self, find: Callable[[Tx], list[Holder]], what: str) -> None:
+        """Log and count the outcomes ``find`` names as not written (on a pooled connection of its own)."""
+        with self.store.transaction() as tx:
+            discarded = count(tx, find(tx), self.consumer, what)
+        with self.lock:
+            self.superseded += discarded

@@ -21,12 +21,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import orjson
 
+from roster.jobs import fencing
 from roster.jobs.outcomes import Finished
+from roster.jobs.states import State
 from roster.jobs.store import Store, Tx, ts, utcnow
+
+if TYPE_CHECKING:
+    from roster.jobs.fencing import Fence
+    from roster.jobs.lease import LeaseKeeper
 
 log = logging.getLogger("roster.jobs")
 
@@ -47,9 +53,14 @@ def write_finished(tx: Tx, finished: list[Finished]) -> int:
 
 
 class Recorder:
-    def __init__(self, store: Store, on_recorded: Callable[[list[Finished], int], None]) -> None:
+    """The FINISHED records of one consumer run; whoever writes them (this thread, or the consumer in its claim's
+    transaction) hands the result to :meth:`written`, which settles them, reports those a newer claim kept to the
+    run's :class:`~roster.jobs.fencing.Fence` and lets go of their leases."""
+
+    def __init__(self, store: Store, lease: LeaseKeeper, fence: Fence) -> None:
         self.store = store
-        self.on_recorded = on_recorded
+        self.lease = lease
+        self.fence = fence
         self.pending: list[Finished] = []
         self.pending_ms = 0  # run time of the pending jobs
         self.in_flight = 0  # records taken by a writer (this thread or the consumer) and not yet settled
@@ -144,5 +155,12 @@ class Recorder:
             self.failing = True
             return
         self.failing = False
+        self.written(finished, recorded)
+
+    def written(self, finished: list[Finished], recorded: int) -> None:
+        """``finished`` (taken) were written and ``recorded`` of them matched: the others had been rescued."""
         self.settle(finished)
-        self.on_recorded(finished, recorded)
+        if len(finished) != recorded:
+            claims = {outcome.job_id: outcome.claim_id for outcome in finished}
+            self.fence.discard(lambda tx: fencing.superseded(tx, claims, State.FINISHED), "the FINISHED record")
+        self.lease.release(outcome.job_id for outcome in finished)
