@@ -35,6 +35,23 @@ def test_every_document_is_exactly_right(dataset, redis_client):
     assert results[0].users_failed == 0
 
 
+def test_documents_are_byte_for_byte_what_orjson_writes(dataset, redis_client):
+    """The server writes part of each document (roster/sql/warmup/assignments_packed.sql): the bytes must still
+    be orjson's, for the awkward strings, roles JSON written another way, NULL dates and counters, no assignments."""
+    results = warm(dataset, redis_client, modulo=2, batch=7)
+    results += warm(dataset, redis_client, prefix="scoped:", usernames=list(dataset.users), batch=5)
+    assert [error for r in results for error in r.errors] == []
+
+    for prefix in ("", "scoped:"):
+        cached = {username: redis_client.get(f"{prefix}user.{username}") for username in dataset.users}
+        assert cached == {username: orjson.dumps(document) for username, document in dataset.users.items()}
+    tricky = dataset.users["tricky %(s41)s\ttab"]
+    assert tricky["roles"] == ["ROLE_\u00e9/x", 1.5, 1000.0, -0.0, {"k": None, "\u00e9": '"\n'}]
+    assert [(a["state"], a["attemptsCount"], a["updatedAt"]) for a in tricky["assignments"]] == [
+        ('st"a\\te %(7)s %(s41)s \u00fc\n\x01', 0, None), ("ready", 3, "2026-06-07T08:09:10+00:00")]
+    assert tricky["assignments"][0]["lineItem"]["maxAttempts"] == 0
+
+
 def test_awkward_users_and_line_items(dataset, redis_client):
     warm(dataset, redis_client, modulo=1)
     docs = cached_users(redis_client)
