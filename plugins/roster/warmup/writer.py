@@ -6,15 +6,12 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import redis
-from redis.cluster import RedisCluster
-from redis.exceptions import RedisClusterException
-
 from roster.connections import redis_unavailable
 from roster.settings import REDIS_CONN_ID
 
 if TYPE_CHECKING:
     from redis import Redis
+    from redis.cluster import RedisCluster
 
 
 def user_key(prefix: str, username: str) -> str:
@@ -51,6 +48,12 @@ class CacheWriter:
     """
 
     def __init__(self, client: Redis | RedisCluster, *, conn_id: str = REDIS_CONN_ID) -> None:
+        # redis-py is imported here, not with the module: a command's first query need not wait for it.
+        import redis
+        from redis.cluster import RedisCluster
+        from redis.exceptions import RedisClusterException
+
+        self._errors = (redis.RedisError, RedisClusterException)
         self.client = client
         self.conn_id = conn_id
         self._set_chunk = self._set_in_pipeline if isinstance(client, RedisCluster) else self._set_by_script
@@ -76,7 +79,7 @@ class CacheWriter:
     def ping(self) -> None:
         try:
             self.client.ping()
-        except (redis.RedisError, RedisClusterException) as exc:
+        except self._errors as exc:
             raise redis_unavailable(self.client, self.conn_id, exc) from exc
 
     def reconnected(self) -> bool:
@@ -86,7 +89,7 @@ class CacheWriter:
             return False
         try:
             return not self.client.delete(self._marker)
-        except (redis.RedisError, RedisClusterException) as exc:
+        except self._errors as exc:
             raise redis_unavailable(self.client, self.conn_id, exc) from exc
         finally:
             self._marker = None
@@ -94,7 +97,7 @@ class CacheWriter:
     def _call(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
         try:
             return self._set_chunk(chunk, ttl)
-        except (redis.RedisError, RedisClusterException) as exc:
+        except self._errors as exc:
             raise redis_unavailable(self.client, self.conn_id, exc) from exc
 
     def _set_by_script(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
