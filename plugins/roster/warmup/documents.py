@@ -13,10 +13,12 @@ from typing import Any
 import orjson
 
 LineItemRow = tuple[int, str, str, str, int, str | None, str | None, int]
-# (id, username, group_id, roles JSON, assignments array text or None), as user_documents_page.sql returns it.
-UserRow = tuple[int, str, int | str | None, str | bytes, str | bytes | None]
+# (id, username, group_id, roles JSON, assignments array text as UTF-8 bytes or None), as user_documents_page.sql
+# returns it.
+UserRow = tuple[int, str, int | str | None, str | bytes, bytes | None]
 
-_USER = '{"id":%d,"username":%s,"groupId":%s,"roles":%s,"assignments":[%s]}'
+# Bytes throughout (the page query returns the assignments as bytes, orjson writes bytes): no str copy to encode.
+_USER = b'{"id":%d,"username":%s,"groupId":%s,"roles":%s,"assignments":[%s]}'
 _ROLES_KEPT = 4096  # distinct roles texts remembered per shard (deployments have a handful)
 
 
@@ -35,57 +37,43 @@ def line_item_document(row: LineItemRow) -> dict[str, Any]:
 
 
 class DocumentParts(dict):
-    """The JSON text of what many documents share, under the keys the page query writes: ``"7"`` is line item 7's
-    document, ``"s" + hex`` the JSON string of that UTF-8 state (made on first use). A key naming no line item
+    """The JSON text of what many documents share, under the keys the page query writes: ``b"7"`` is line item 7's
+    document, ``b"s" + hex`` the JSON string of that UTF-8 state (made on first use). A key naming no line item
     raises ``KeyError``."""
 
     def __init__(self, line_items: dict[int, dict[str, Any]]) -> None:
         super().__init__()
-        self._roles: dict[str | bytes, str] = {}
+        self._roles: dict[str | bytes, bytes] = {}
         self.add_line_items(line_items)
 
     def add_line_items(self, line_items: dict[int, dict[str, Any]]) -> None:
-        self.update((str(li_id), orjson.dumps(doc).decode()) for li_id, doc in line_items.items())
+        self.update((str(li_id).encode(), orjson.dumps(doc)) for li_id, doc in line_items.items())
 
-    def __missing__(self, key: str) -> str:
-        if not key.startswith("s"):
+    def __missing__(self, key: bytes) -> bytes:
+        if not key.startswith(b"s"):
             raise KeyError(key)
-        text = self[key] = orjson.dumps(bytes.fromhex(key[1:]).decode()).decode()
+        text = self[key] = orjson.dumps(bytes.fromhex(key[1:].decode()).decode())
         return text
 
-    def roles(self, raw: str | bytes) -> str:
+    def roles(self, raw: str | bytes) -> bytes:
         """``roles`` as orjson writes it once parsed (spacing and escapes normalised); ``orjson.JSONDecodeError``
         when it is not JSON."""
         text = self._roles.get(raw)
         if text is None:
             if len(self._roles) >= _ROLES_KEPT:
                 self._roles.clear()
-            text = self._roles[raw] = orjson.dumps(orjson.loads(raw)).decode()
+            text = self._roles[raw] = orjson.dumps(orjson.loads(raw))
         return text
-
-
-def _json_scalar(value: int | str | None) -> str:
-    # group_id keeps the column's type: an integer column gives a number, a string column a string.
-    if value is None:
-        return "null"
-    if type(value) is int:
-        return str(value)
-    return orjson.dumps(value).decode()
 
 
 def user_document(row: UserRow, parts: DocumentParts) -> bytes:
     """The ``user.<username>`` document. Raises ``KeyError`` for a line item id ``parts`` does not hold and
     ``orjson.JSONDecodeError`` for roles that are not JSON: the caller counts the user as failed."""
     user_id, username, group_id, roles, assignments = row
-    if assignments and type(assignments) is bytes:
-        assignments = assignments.decode()
-    return (
-        _USER
-        % (
-            user_id,
-            orjson.dumps(username).decode(),
-            _json_scalar(group_id),
-            parts.roles(roles),
-            assignments % parts if assignments else "",
-        )
-    ).encode()
+    return _USER % (
+        user_id,
+        orjson.dumps(username),
+        orjson.dumps(group_id),  # keeps the column's type: a number from an integer column, else a string or null
+        parts.roles(roles),
+        assignments % parts if assignments else b"",
+    )

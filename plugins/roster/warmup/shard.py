@@ -237,25 +237,35 @@ class UserCacheWarmer:
         """The page's ``(key, document)`` pairs, and how many of them have no assignment. Bad users are counted
         in ``result`` and left out."""
         documents = []
+        append = documents.append
+        key_prefix = user_key(self.prefix, "")  # the hot loop: local names and one string concatenation per key
         without_assignments = 0
         for user in users:
             try:
-                try:
-                    document = user_document(user, parts)
-                except KeyError:
-                    # A line item created after this shard started: reload them once (on a connection of its own:
-                    # the shard's has the next page in flight), then give up on the user.
-                    with self._connect() as other:
-                        line_items.update(self._load_line_items(other))
-                    parts.add_line_items(line_items)
-                    document = user_document(user, parts)
-            except Exception as exc:  # one bad user never stops the shard
-                result.failed(user[1], exc)
-                continue
-            documents.append((user_key(self.prefix, user[1]), document))
+                document = user_document(user, parts)
+            except Exception as exc:  # noqa: BLE001 - handled per user just below
+                document = self._document_again(user, parts, line_items, result, exc)
+                if document is None:
+                    continue
+            append((key_prefix + user[1], document))
             if not user[4]:
                 without_assignments += 1
         return documents, without_assignments
+
+    def _document_again(self, user: UserRow, parts: DocumentParts, line_items, result: ShardResult, exc: Exception):
+        """A line item created after this shard started: reload them once (on a connection of its own: the shard's
+        has the next page in flight) and build the document again. Otherwise, or if that fails too, the user is
+        counted as failed (one bad user never stops the shard) and ``None`` returned."""
+        if isinstance(exc, KeyError):
+            with self._connect() as other:
+                line_items.update(self._load_line_items(other))
+            parts.add_line_items(line_items)
+            try:
+                return user_document(user, parts)
+            except Exception as again:  # noqa: BLE001
+                exc = again
+        result.failed(user[1], exc)
+        return None
 
     def _write_users(self, documents: list, without_assignments: int) -> tuple[int, int]:
         return self.writer.write(documents, self.user_ttl), without_assignments

@@ -2,15 +2,18 @@
 -- (one row per user instead of one per assignment: fewer rows, bytes and Python objects than the join). The server
 -- writes only what it formats exactly like orjson: integers, the ISO 8601 datetimes, null and the fixed keys. What
 -- needs JSON string escaping is left as a Python %-format key that roster.warmup.documents.DocumentParts fills with
--- orjson's text: the line item document by id (%(7)s, built once per shard) and the state by the hex of its UTF-8
--- bytes (%(s7265616479)s: hex has no character that could end the key). A NULL line item id gives the
+-- orjson's text: the line item document by id (%(7)s, built once per shard) and a state that is not plain letters
+-- and underscores (a _ci collation lets capitals match too: just as plain) by the hex of its UTF-8 bytes
+-- (%(s7265616479)s: hex has no character that could end the key). A NULL line item id gives the
 -- key null, which names no line item: the user is counted as failed, as before. Included in user_documents_*.sql;
 -- {user_index_hint} and {assignment_order} come from roster.warmup.schema.AccessPath (no ORDER BY when the index
 -- already returns a user's rows in id order). The session raises group_concat_max_len (MySQL's default is 1 KiB).
-(SELECT GROUP_CONCAT('{"id":', a.id, ',"state":', IFNULL(CONCAT('%(s', HEX(a.state), ')s'), 'null'),
+-- As BINARY: the driver hands over bytes, which Python fills and writes without decoding and encoding them.
+CAST((SELECT GROUP_CONCAT('{"id":', a.id, ',"state":', IF(a.state REGEXP '^[a-z_]+$', CONCAT('"', a.state, '"'),
+                                                   IFNULL(CONCAT('%(s', HEX(a.state), ')s'), 'null')),
                      ',"attemptsCount":', COALESCE(a.attempts_count, 0),
                      ',"updatedAt":', IFNULL(CONCAT('"', DATE_FORMAT(a.updated_at, '%Y-%m-%dT%H:%i:%s+00:00'), '"'), 'null'),
                      ',"lineItem":%(', IFNULL(a.line_item_id, 'null'), ')s}'
                      {assignment_order} SEPARATOR ',')
  FROM assignments AS a {user_index_hint}
- WHERE a.user_id = u.id)
+ WHERE a.user_id = u.id) AS BINARY)
