@@ -75,5 +75,6 @@ def user_document(row: UserRow, parts: DocumentParts) -> bytes:
         orjson.dumps(username),
         orjson.dumps(group_id),  # keeps the column's type: a number from an integer column, else a string or null
         parts.roles(roles),
-        assignments % parts if assignments else b"",
+        # The server writes datetimes as 2026-01-02 03:04:05, the one space of its text (assignments_packed.sql).
+        assignments.replace(b" ", b"T") % parts if assignments else b"",
     )

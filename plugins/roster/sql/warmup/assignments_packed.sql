@@ -1,6 +1,8 @@
 -- A user's assignments as the JSON text of the document's "assignments" array, built by the server in one column
 -- (one row per user instead of one per assignment: fewer rows, bytes and Python objects than the join). The server
--- writes only what it formats exactly like orjson: integers, the ISO 8601 datetimes, null and the fixed keys. What
+-- writes only what it formats exactly like orjson: integers, datetimes, null and the fixed keys. A datetime is the
+-- server's own text of it as DATETIME (whole seconds, like DATE_FORMAT's %s, but cheaper), 2026-01-02 03:04:05:
+-- roster.warmup.documents turns its space into the T of ISO 8601 (the text has no other space). What
 -- needs JSON string escaping is left as a Python %-format key that roster.warmup.documents.DocumentParts fills with
 -- orjson's text: the line item document by id (%(7)s, built once per shard) and a state that is not plain letters
 -- and underscores (a _ci collation lets capitals match too: just as plain) by the hex of its UTF-8 bytes
@@ -12,7 +14,7 @@
 CAST((SELECT GROUP_CONCAT('{"id":', a.id, ',"state":', IF(a.state REGEXP '^[a-z_]+$', CONCAT('"', a.state, '"'),
                                                    IFNULL(CONCAT('%(s', HEX(a.state), ')s'), 'null')),
                      ',"attemptsCount":', COALESCE(a.attempts_count, 0),
-                     ',"updatedAt":', IFNULL(CONCAT('"', DATE_FORMAT(a.updated_at, '%Y-%m-%dT%H:%i:%s+00:00'), '"'), 'null'),
+                     ',"updatedAt":', IFNULL(CONCAT('"', CAST(a.updated_at AS DATETIME), '+00:00"'), 'null'),
                      ',"lineItem":%(', IFNULL(a.line_item_id, 'null'), ')s}'
                      {assignment_order} SEPARATOR ',')
  FROM assignments AS a {user_index_hint}
