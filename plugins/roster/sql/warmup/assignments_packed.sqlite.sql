@@ -1,6 +1,4 @@
-CAST((SELECT group_concat('{"id":' || p.id || ',"state":' || CASE WHEN p.state IS NULL THEN 'null'
-                                                     WHEN p.state <> '' AND p.state NOT GLOB '*[^a-z_]*' THEN '"' || p.state || '"'
-                                                     ELSE '%(s' || hex(p.state) || ')s' END
+CAST((SELECT group_concat('{"id":' || p.id || ',"state":' || CASE WHEN p.state IS NULL THEN 'null' ELSE '%(s' || hex(p.state) || ')s' END
                      || ',"attemptsCount":' || coalesce(p.attempts_count, 0) || ',"updatedAt":'
                      || ifnull('"' || strftime('%Y-%m-%dT%H:%M:%S+00:00', p.updated_at) || '"', 'null')
                      || ',"lineItem":%(' || ifnull(p.line_item_id, 'null') || ')s}', ',')
