@@ -181,6 +181,42 @@ def test_one_bad_user_never_stops_the_shard(mariadb_engine, redis_client):
     assert redis_client.exists("user.user_4") == 0 and redis_client.exists("user.user_5") == 1
 
 
+def test_a_line_item_created_mid_shard_is_loaded_and_embedded(dataset, redis_client):
+    """The next page's query is in flight while a page is built: the line items are reloaded on a connection of
+    their own, and the shard goes on."""
+    engine = dataset.engine
+    last = max(doc["id"] for doc in dataset.users.values())
+
+    def create_line_item_once(result) -> None:
+        if getattr(create_line_item_once, "done", False):
+            return
+        create_line_item_once.done = True
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO line_items (label, uri, slug, is_active, max_attempts) "
+                "VALUES ('Late', 'https://roster.example/li/late', 'late', 1, 2)"
+            ))  # fmt: skip
+            late = conn.execute(text("SELECT id FROM line_items WHERE slug = 'late'")).scalar_one()
+            conn.execute(
+                text("INSERT INTO assignments (user_id, line_item_id, state, attempts_count) VALUES (:u, :li, 'ready', 0)"),
+                {"u": last, "li": late},
+            )
+
+    try:
+        result = UserCacheWarmer(engine, redis_client).warm_shard(
+            WarmupOptions(modulo=1, batch=20), 0, on_page=create_line_item_once
+        )
+        cached = cached_users(redis_client)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM assignments WHERE line_item_id IN (SELECT id FROM line_items WHERE slug = 'late')"))
+            conn.execute(text("DELETE FROM line_items WHERE slug = 'late'"))
+    assert result.users_failed == 0 and result.users_warmed == len(dataset.users)
+    (user,) = [doc for doc in cached.values() if doc["id"] == last]
+    assert user["assignments"][-1]["lineItem"]["slug"] == "late"
+    assert user["assignments"][-1]["lineItem"]["maxAttempts"] == 2
+
+
 def test_redis_unreachable_fails_naming_the_connection(mariadb_engine, monkeypatch):
     from conftest import free_port
 

@@ -66,15 +66,34 @@ class DocumentParts(dict):
         return text
 
 
-def user_document(row: UserRow, parts: DocumentParts) -> bytes:
-    """The ``user.<username>`` document. Raises ``KeyError`` for a line item id ``parts`` does not hold and
-    ``orjson.JSONDecodeError`` for roles that are not JSON: the caller counts the user as failed."""
-    user_id, username, group_id, roles, assignments = row
-    return _USER % (
-        user_id,
-        orjson.dumps(username),
-        orjson.dumps(group_id),  # keeps the column's type: a number from an integer column, else a string or null
-        parts.roles(roles),
-        # The server writes datetimes as 2026-01-02 03:04:05, the one space of its text (assignments_packed.sql).
-        assignments.replace(b" ", b"T") % parts if assignments else b"",
-    )
+def page_documents(
+    users: list[UserRow], parts: DocumentParts, key_prefix: str
+) -> tuple[list[tuple[str, bytes]], int, list[tuple[UserRow, Exception]]]:
+    """The ``(key_prefix + username, document)`` pairs of a page, how many of those users have no assignment, and
+    the users whose document could not be built with their error: ``KeyError`` for a line item id ``parts`` does
+    not hold, ``orjson.JSONDecodeError`` for roles that are not JSON. One loop for the page, names bound locally:
+    it runs once per user of every shard."""
+    documents: list[tuple[str, bytes]] = []
+    append = documents.append
+    failed = []
+    without_assignments = 0
+    dumps = orjson.dumps
+    roles_text = parts.roles
+    for user in users:
+        user_id, username, group_id, roles, assignments = user
+        try:
+            document = _USER % (
+                user_id,
+                dumps(username),
+                dumps(group_id),  # keeps the column's type: a number from an integer column, else a string or null
+                roles_text(roles),
+                # The server writes datetimes as 2026-01-02 03:04:05, the one space of its text (assignments_packed.sql).
+                assignments.replace(b" ", b"T") % parts if assignments else b"",
+            )
+        except Exception as exc:  # noqa: BLE001 - the caller decides what a failed user means
+            failed.append((user, exc))
+            continue
+        append((key_prefix + username, document))
+        if not assignments:
+            without_assignments += 1
+    return documents, without_assignments, failed

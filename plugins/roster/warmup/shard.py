@@ -21,7 +21,7 @@ from roster import settings
 from roster.db import describe, is_mysql
 from roster.errors import InvalidOptionError, SchemaError
 from roster.sql import inline_ints, statement
-from roster.warmup.documents import DocumentParts, UserRow, line_item_document, user_document
+from roster.warmup.documents import DocumentParts, UserRow, line_item_document, page_documents
 from roster.warmup.options import WarmupOptions
 from roster.warmup.reads import GuardedConnection, Queries, fetch_pages
 from roster.warmup.result import ShardResult
@@ -236,36 +236,20 @@ class UserCacheWarmer:
     def _build_page(self, users: list[UserRow], parts: DocumentParts, line_items, result: ShardResult) -> tuple[list, int]:
         """The page's ``(key, document)`` pairs, and how many of them have no assignment. Bad users are counted
         in ``result`` and left out."""
-        documents = []
-        append = documents.append
-        key_prefix = user_key(self.prefix, "")  # the hot loop: local names and one string concatenation per key
-        without_assignments = 0
-        for user in users:
-            try:
-                document = user_document(user, parts)
-            except Exception as exc:  # noqa: BLE001 - handled per user just below
-                document = self._document_again(user, parts, line_items, result, exc)
-                if document is None:
-                    continue
-            append((key_prefix + user[1], document))
-            if not user[4]:
-                without_assignments += 1
-        return documents, without_assignments
-
-    def _document_again(self, user: UserRow, parts: DocumentParts, line_items, result: ShardResult, exc: Exception):
-        """A line item created after this shard started: reload them once (on a connection of its own: the shard's
-        has the next page in flight) and build the document again. Otherwise, or if that fails too, the user is
-        counted as failed (one bad user never stops the shard) and ``None`` returned."""
-        if isinstance(exc, KeyError):
+        key_prefix = user_key(self.prefix, "")
+        documents, without_assignments, failed = page_documents(users, parts, key_prefix)
+        if failed and any(isinstance(exc, KeyError) for _, exc in failed):
+            # A line item created after this shard started: reload them once (on a connection of its own: the
+            # shard's has the next page in flight) and try those users again.
             with self._connect() as other:
                 line_items.update(self._load_line_items(other))
             parts.add_line_items(line_items)
-            try:
-                return user_document(user, parts)
-            except Exception as again:  # noqa: BLE001
-                exc = again
-        result.failed(user[1], exc)
-        return None
+            again, again_without, failed = page_documents([user for user, _ in failed], parts, key_prefix)
+            documents += again
+            without_assignments += again_without
+        for user, exc in failed:  # one bad user never stops the shard
+            result.failed(user[1], exc)
+        return documents, without_assignments
 
     def _write_users(self, documents: list, without_assignments: int) -> tuple[int, int]:
         return self.writer.write(documents, self.user_ttl), without_assignments
