@@ -22,11 +22,12 @@ def line_item_key(prefix: str, line_item_id: int) -> str:
     return f"{prefix}lineItem.{line_item_id}"
 
 
-# A page goes to a standalone Redis as one write of SET key value EX ttl commands, packed here (one bytes format per
-# key), then their replies are read: redis-py's per-command packing and reply parsing was a third of the warmup's
-# time, and a Lua script setting every key copies each document twice more inside Redis (into Lua and back), which
-# made Redis the slowest stage of a shard. A Redis Cluster takes a redis-py pipeline, which groups keys by node.
-_SET_EX = b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$2\r\nEX\r\n%s"
+# A page goes to a standalone Redis as one write of SET key value EX ttl commands packed here, then every reply is
+# read: redis-py's per-command packing and reply parsing was a third of the warmup's time, and a Lua script setting
+# every key copies each document twice more inside Redis (into Lua and back), which made Redis the slowest stage of
+# a shard. A command is the small head of its key, the document as it is (copied once, by the page's join) and the
+# TTL's tail. A Redis Cluster takes a redis-py pipeline, which groups keys by node.
+_SET_HEAD = b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n"
 # Keys per round trip: bounds the memory of one write and how long Redis is busy with it.
 CHUNK_KEYS = 1000
 MARKER_TTL = 86400  # a marker left by a crashed warm goes away by itself
@@ -96,11 +97,13 @@ class CacheWriter:
             raise redis_unavailable(self.client, self.conn_id, exc) from exc
 
     def _set_packed(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
-        ttl_arg = b"$%d\r\n%d\r\n" % (len(str(ttl)), ttl)
-        packed = b"".join(
-            [_SET_EX % (len(key_bytes), key_bytes, len(value), value, ttl_arg)
-             for key_bytes, value in ((key.encode(), value) for key, value in chunk)]
-        )  # fmt: skip
+        tail = b"\r\n$2\r\nEX\r\n$%d\r\n%d\r\n" % (len(str(ttl)), ttl)
+        pieces: list[bytes] = []
+        add = pieces.extend
+        for key, value in chunk:
+            key_bytes = key.encode()
+            add((_SET_HEAD % (len(key_bytes), key_bytes, len(value)), value, tail))
+        packed = b"".join(pieces)
         pool = self.client.connection_pool
         connection = pool.get_connection()
         try:
