@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DBAPIError
 
 from roster.db import unavailable
-from roster.sql import inline_ints, sql_file
+from roster.sql import sql_file
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -45,17 +45,8 @@ class Queries:
         self.user_documents_by_id = with_assignments("user_documents_by_id")
 
 
-def fetch_raw(conn: Connection, sql: str, **params: int | Sequence[int]) -> list[tuple]:
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(inline_ints(sql, params))
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-
-
 def fetch_pages(conn: Connection, first: str, following: Callable[[list[tuple]], str | None]) -> Iterator[list[tuple]]:
-    """The rows of ``first``, then of ``following(rows)`` while it gives a statement (SQL with its ints inlined).
+    """The rows of ``first``, then of ``following(rows)`` while it gives a statement (SQL with its ints inlined: roster.sql.inline_ints).
 
     On MySQL/MariaDB the next statement is sent before a page is handed on, so the server works on page n+1 while
     Python builds page n (the time of the larger, not of both); each runs in autocommit, its own consistent snapshot

@@ -13,6 +13,7 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -131,7 +132,8 @@ class UserCacheWarmer:
                 pages = self._id_pages(conn, user_ids, options.batch, self.sql.user_documents_by_id)
             # Redis writes run on one helper thread while the next page is read and built: the database and
             # Redis round trips overlap instead of adding up. At most one page is in flight, so memory stays flat.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-cache-writer") as executor:
+            # closing(pages): on an error the next page's query in flight is read off before the connection closes.
+            with closing(pages), ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-cache-writer") as executor:
                 in_flight: Future | None = None
                 for users in pages:
                     documents, without_assignments = self._build_page(users, parts, line_items, result)
