@@ -36,6 +36,34 @@ def test_the_fast_url_is_the_one_the_hook_builds(uri, monkeypatch):
 
 @pytest.mark.parametrize(
     "uri",
+    ["redis://127.0.0.1:6379/13", "redis://127.0.0.1:6379", "redis://u%40x:p%2Bw%2F%3Ad@127.0.0.1:6380/2"],
+)
+def test_the_fast_redis_client_is_configured_as_the_hooks(uri, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
+    monkeypatch.delitem(sys.modules, "airflow", raising=False)
+    fast = connections._plain_redis_from_env("roster_x")
+    monkeypatch.undo()
+    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
+    import airflow  # noqa: F401
+
+    hooked = connections._redis_client(connections._redis_connection(connections._connection("roster_x")))
+    assert fast is not None
+    wanted = ("host", "port", "username", "password", "db")
+    import redis
+
+    built = redis.Redis(**fast).connection_pool.connection_kwargs
+    assert {k: built[k] for k in wanted} == {k: hooked.connection_pool.connection_kwargs[k] for k in wanted}
+
+
+@pytest.mark.parametrize("uri", ["rediss://h:6380/0", "redis://h:6379/0?cluster=true", "redis://h:6379/?db=3"])
+def test_other_redis_urls_go_through_the_hook(uri, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
+    monkeypatch.delitem(sys.modules, "airflow", raising=False)
+    assert connections._plain_redis_from_env("roster_x") is None
+
+
+@pytest.mark.parametrize(
+    "uri",
     [
         "aws://testing:secret%2Fkey@/?region_name=us-east-1&endpoint_url=http%3A%2F%2F127.0.0.1%3A4566",
         "aws://AKIDEXAMPLE:s3cr3t@/?region_name=eu-west-1",

@@ -15,7 +15,6 @@ import weakref
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
-import attrs
 from sqlalchemy import event
 
 from roster.errors import InvalidOptionError, ServiceUnavailableError
@@ -178,12 +177,43 @@ def redis_for(conn_id: str = REDIS_CONN_ID) -> Redis | RedisCluster:
     provider's other ssl extras apply). A Redis Cluster is used as a cluster: said by ``?cluster=true`` (the
     provider's extra), or found by asking the server once (``INFO cluster``).
     """
+    plain = _plain_redis_from_env(conn_id)
+    if plain is not None:
+        import redis
+
+        client = redis.Redis(**plain)
+        if not _serves_cluster(client, conn_id):
+            return client
+        client.close()  # a cluster: the hook builds its client
+    import attrs
+
     conn = _redis_connection(_connection(conn_id))
     client = _redis_client(conn)
     if conn.extra_dejson.get("cluster") or not _serves_cluster(client, conn_id):
         return client
     client.close()
     return _redis_client(attrs.evolve(conn, extra=json.dumps({**conn.extra_dejson, "cluster": True})))
+
+
+def _plain_redis_from_env(conn_id: str) -> dict | None:
+    """The redis-py arguments the provider's hook would pass for a plain ``redis://[user:password@]host:port[/N]``
+    in ``AIRFLOW_CONN_<ID>``, without importing Airflow (about a second of a CLI command or a shard's start-up);
+    TLS, a query (``?db=``, ``?cluster=``) or anything else goes through the hook."""
+    uri = _env_uri(conn_id)
+    if uri is None or not uri.startswith("redis://"):
+        return None
+    parts = urlsplit(uri)
+    db = parts.path.lstrip("/")
+    if parts.query or parts.fragment or not parts.hostname or not (db == "" or db.isdigit()):
+        return None
+    password = unquote(parts.password) if parts.password is not None else None
+    return {
+        "host": parts.hostname,
+        "port": parts.port or 6379,
+        "username": unquote(parts.username) if parts.username else None,
+        "password": None if str(password).lower() in ("none", "false", "") else password,
+        "db": int(db) if db else None,
+    }
 
 
 def describe_redis(client: Redis | RedisCluster) -> str:
@@ -210,6 +240,8 @@ _FLAG_EXTRAS = ("cluster", "ssl", "ssl_check_hostname")
 def _redis_connection(conn):
     """The connection as the provider's hook should see it: one ``db`` in the extra, flags as booleans, TLS for
     ``rediss://``."""
+    import attrs
+
     extra = dict(conn.extra_dejson)
     path_db = _db_number(conn.conn_id, "the URL path /", conn.schema) if conn.schema else None
     extra_db = _db_number(conn.conn_id, "?db=", extra["db"]) if extra.get("db") not in (None, "") else None

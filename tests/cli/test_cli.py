@@ -37,12 +37,13 @@ def mariadb_engine():
     server.dispose()
 
 
-def test_seed_then_warm_in_shards(mariadb_engine, redis_client):
+@pytest.mark.parametrize("parallel", [(), ("--parallel", "3")], ids=["in-process", "processes"])
+def test_seed_then_warm_in_shards(mariadb_engine, redis_client, parallel):
     seeded = run("seed", "--users", "900", "--assignments-per-user", "4", "--line-items", "20", "--reset")
     assert seeded.returncode == 0, seeded.stderr
     assert orjson.loads(seeded.stdout)["assignments"] == 900 * 4 - (900 // 11) * 4
 
-    warmed = run("warm", "--modulo", "3", "--batch", "100")
+    warmed = run("warm", "--modulo", "3", "--batch", "100", *parallel)
 
     assert warmed.returncode == 0, warmed.stderr
     summary = orjson.loads(warmed.stdout)

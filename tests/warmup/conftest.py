@@ -20,6 +20,10 @@ SPECIAL_USERS = [
                                                ("line-item-1", "cancelled", 0, "2026-02-03 04:05:06")]),
     ("no_assignments", "[]", "group-3", []),
     ('quote"and\\slash', '["ROLE_USER"]', "group-1", [("line-item-2", "ready", 0, "2026-05-06 07:08:09")]),
+    # What JSON must escape, or that a server might write differently from orjson, in every string the document
+    # holds: the state, the line item's texts, and roles JSON that is not written the way orjson writes it.
+    ("tricky %(s41)s\ttab", ' [ "ROLE_\\u00e9\\/x" , 1.50, 1e3, -0.0, {"k": null, "é": "\\"\\n"} ] ', "group-5",
+     [("tricky", 'st"a\\te %(7)s %(s41)s ü\n\x01', None, None), ("tricky", "ready", 3, "2026-06-07 08:09:10")]),
 ]
 SEEDED_USERS = 300
 
@@ -36,6 +40,13 @@ def load_dataset(engine) -> None:
                 "VALUES ('Dated, inactive', 'https://roster.example/li/dated', 'dated-inactive', 0, "
                 "'2026-01-01 08:00:00', '2026-12-31 18:30:00', 3, '2026-01-01 00:00:00')"
             )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO line_items (label, uri, slug, is_active, start_at, end_at, max_attempts, updated_at) "
+                "VALUES (:label, 'https://roster.example/li/é?a=1&b=\\\\x', 'tricky', 1, NULL, NULL, NULL, NULL)"
+            ),
+            {"label": 'Tricky "quoted" \\ back\tslash, ünï 用 %(7)s %s \U0001f600 \u2028 \x7f'},
         )
         slugs = {slug: li_id for li_id, slug in conn.execute(text("SELECT id, slug FROM line_items"))}
         for username, roles, group_id, assignments in SPECIAL_USERS:

@@ -43,7 +43,7 @@ def test_sqlite_plain_indexes_warm_every_document_through_indexed_by_the_existin
         for remainder in options.remainders:
             warmer.warm_shard(options, remainder)
         assert cached_users(redis_client) == users
-    assert 'INDEXED BY "IDX_308A50DDA76ED395"' in warmer.sql.assignments_of_users
+    assert 'INDEXED BY "IDX_308A50DDA76ED395"' in warmer.sql.user_documents_by_id
     assert not warmer.sql.access_path.covering
     engine.dispose()
 

@@ -35,6 +35,23 @@ def test_every_document_is_exactly_right(dataset, redis_client):
     assert results[0].users_failed == 0
 
 
+def test_documents_are_byte_for_byte_what_orjson_writes(dataset, redis_client):
+    """The server writes part of each document (roster/sql/warmup/assignments_packed.sql): the bytes must still
+    be orjson's, for the awkward strings, roles JSON written another way, NULL dates and counters, no assignments."""
+    results = warm(dataset, redis_client, modulo=2, batch=7)
+    results += warm(dataset, redis_client, prefix="scoped:", usernames=list(dataset.users), batch=5)
+    assert [error for r in results for error in r.errors] == []
+
+    for prefix in ("", "scoped:"):
+        cached = {username: redis_client.get(f"{prefix}user.{username}") for username in dataset.users}
+        assert cached == {username: orjson.dumps(document) for username, document in dataset.users.items()}
+    tricky = dataset.users["tricky %(s41)s\ttab"]
+    assert tricky["roles"] == ["ROLE_\u00e9/x", 1.5, 1000.0, -0.0, {"k": None, "\u00e9": '"\n'}]
+    assert [(a["state"], a["attemptsCount"], a["updatedAt"]) for a in tricky["assignments"]] == [
+        ('st"a\\te %(7)s %(s41)s \u00fc\n\x01', 0, None), ("ready", 3, "2026-06-07T08:09:10+00:00")]
+    assert tricky["assignments"][0]["lineItem"]["maxAttempts"] == 0
+
+
 def test_awkward_users_and_line_items(dataset, redis_client):
     warm(dataset, redis_client, modulo=1)
     docs = cached_users(redis_client)
@@ -162,6 +179,42 @@ def test_one_bad_user_never_stops_the_shard(mariadb_engine, redis_client):
     assert "user_4" in result.errors[0]
     assert result.users_warmed == SEEDED_USERS + len(SPECIAL_USERS) - 1
     assert redis_client.exists("user.user_4") == 0 and redis_client.exists("user.user_5") == 1
+
+
+def test_a_line_item_created_mid_shard_is_loaded_and_embedded(dataset, redis_client):
+    """The next page's query is in flight while a page is built: the line items are reloaded on a connection of
+    their own, and the shard goes on."""
+    engine = dataset.engine
+    last = max(doc["id"] for doc in dataset.users.values())
+
+    def create_line_item_once(result) -> None:
+        if getattr(create_line_item_once, "done", False):
+            return
+        create_line_item_once.done = True
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO line_items (label, uri, slug, is_active, max_attempts) "
+                "VALUES ('Late', 'https://roster.example/li/late', 'late', 1, 2)"
+            ))  # fmt: skip
+            late = conn.execute(text("SELECT id FROM line_items WHERE slug = 'late'")).scalar_one()
+            conn.execute(
+                text("INSERT INTO assignments (user_id, line_item_id, state, attempts_count) VALUES (:u, :li, 'ready', 0)"),
+                {"u": last, "li": late},
+            )
+
+    try:
+        result = UserCacheWarmer(engine, redis_client).warm_shard(
+            WarmupOptions(modulo=1, batch=20), 0, on_page=create_line_item_once
+        )
+        cached = cached_users(redis_client)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM assignments WHERE line_item_id IN (SELECT id FROM line_items WHERE slug = 'late')"))
+            conn.execute(text("DELETE FROM line_items WHERE slug = 'late'"))
+    assert result.users_failed == 0 and result.users_warmed == len(dataset.users)
+    (user,) = [doc for doc in cached.values() if doc["id"] == last]
+    assert user["assignments"][-1]["lineItem"]["slug"] == "late"
+    assert user["assignments"][-1]["lineItem"]["maxAttempts"] == 2
 
 
 def test_redis_unreachable_fails_naming_the_connection(mariadb_engine, monkeypatch):

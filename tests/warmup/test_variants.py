@@ -89,6 +89,10 @@ def test_every_variant_warms_every_document_as_built_from_the_rows(variant, redi
 
     assert result.returncode == 0, result.stderr
     assert cached_users(redis_client) == users
+    # Byte for byte: the documents are what orjson writes (key order, escapes, numbers), whatever the column types.
+    assert {name: redis_client.get(f"user.{name}") for name in users} == {
+        name: orjson.dumps(document) for name, document in users.items()
+    }
     summary = orjson.loads(result.stdout)
     assert summary["users_warmed"] == len(users) and summary["users_failed"] == 0
     for line_item_id, document in line_items.items():

@@ -6,6 +6,10 @@ import argparse
 
 from roster.cli.common import positive, print_json
 
+# Up to this many users in all, the shards run one after another in the command's process: starting a process per
+# shard would cost more than their work (a few usernames, say).
+IN_PROCESS_USERS = 20_000
+
 
 def cmd_seed(args: argparse.Namespace) -> int:
     from roster.connections import engine_for
@@ -52,11 +56,8 @@ def cmd_warm_or_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_warm(args: argparse.Namespace) -> int:
-    from concurrent.futures import ProcessPoolExecutor
-
-    from roster.connections import engine_for, sqs_client
+    from roster.connections import engine_for
     from roster.warmup import UserCacheWarmer, WarmupOptions
-    from roster.warmup.messages import publish_usernames, warmup_queue_url
     from roster.warmup.scope import MAX_NAMES_SHOWN, check_usernames
 
     params = {
@@ -72,6 +73,9 @@ def cmd_warm(args: argparse.Namespace) -> int:
     unknown = check_usernames(engine, options.usernames)  # all unknown: an error, not an empty success
     reported = {"users_unknown": len(unknown), "usernames_unknown": unknown[:MAX_NAMES_SHOWN]}
     if options.mode == "async":
+        from roster.connections import sqs_client
+        from roster.warmup.messages import publish_usernames, warmup_queue_url
+
         queue_url = warmup_queue_url()
         warmer = UserCacheWarmer(engine, None)
         client = sqs_client(args.sqs_conn_id)
@@ -83,11 +87,17 @@ def cmd_warm(args: argparse.Namespace) -> int:
         print_json({**totals, **reported})
         return 0
     plan = UserCacheWarmer(engine, None).plan(options)
-    engine.dispose()
-    # Shards side by side in their own processes, as the DAG's mapped tasks run them.
     jobs = [(args.db_conn_id, args.redis_conn_id, options, shard["remainder"], shard["users"]) for shard in plan]
-    with ProcessPoolExecutor(max_workers=args.parallel or len(plan) or 1) as pool:
-        results = list(pool.map(_warm_one_shard, jobs))
+    small = len(plan) == 1 or sum(shard["users"] for shard in plan) <= IN_PROCESS_USERS
+    if args.parallel == 1 or (args.parallel is None and small):
+        results = _warm_in_process(engine, jobs)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        engine.dispose()
+        # Shards side by side in their own processes, as the DAG's mapped tasks run them.
+        with ProcessPoolExecutor(max_workers=args.parallel or len(plan)) as pool:
+            results = list(pool.map(_warm_one_shard, jobs))
     summary = {
         key: sum(getattr(result, key) for result in results)
         for key in ("users_warmed", "users_without_assignments", "users_failed")
@@ -104,6 +114,19 @@ def cmd_warm(args: argparse.Namespace) -> int:
     )
     print_json(summary)
     return 1 if summary["users_failed"] else 0
+
+
+def _warm_in_process(engine, jobs: list) -> list:
+    """The shards one after another in this process, on one engine, Redis client and schema read."""
+    from roster.connections import redis_for
+    from roster.warmup import UserCacheWarmer
+
+    redis_conn_id = jobs[0][1]
+    warmer = UserCacheWarmer(engine, redis_for(redis_conn_id), redis_conn_id=redis_conn_id)
+    try:
+        return [warmer.warm_shard(options, remainder, users_total=users) for _, _, options, remainder, users in jobs]
+    finally:
+        engine.dispose()
 
 
 def _warm_one_shard(job):
@@ -134,7 +157,8 @@ def add_warm_subcommands(commands) -> None:
     warm.add_argument("--modulo", type=positive, help="number of shards (default 4)")
     warm.add_argument("--remainder", type=positive, help="warm only this shard")
     warm.add_argument("--mode", choices=("sync", "async"), help="async: publish messages to ROSTER_WARMUP_QUEUE_URL")
-    warm.add_argument("--parallel", type=positive, help="shards at once (default: all)")
+    warm.add_argument("--parallel", type=positive,
+                      help="shards at once, each in its own process (default: all; one process for small runs)")
     warm.add_argument("--verify", action="store_true",
                       help="write nothing: compare cached documents with the database (fresh / stale / missing)")
     warm.add_argument("--sample", type=positive, default=100,

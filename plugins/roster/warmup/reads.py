@@ -1,16 +1,17 @@
-"""How a shard reads the roster database: its statements for one dialect and access path, the raw-cursor fetch of
-the hot page queries, and a connection whose driver errors name the roster_db connection."""
+"""How a shard reads the roster database: its statements for one dialect and access path, the pages of user rows
+(pipelined on MySQL/MariaDB), and a connection whose driver errors name the roster_db connection."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DBAPIError
 
 from roster.db import unavailable
-from roster.sql import inline_ints, sql_file
+from roster.sql import sql_file
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -26,8 +27,12 @@ class Queries:
             clause = text(sql_file(f"warmup/{name}.sql", dialect))
             return clause.bindparams(*(bindparam(p, expanding=True) for p in expanding)) if expanding else clause
 
-        def by_user_index(name: str) -> str:
-            return sql_file(f"warmup/{name}.sql", dialect).replace("{user_index_hint}", access_path.hint(dialect))
+        def with_assignments(name: str) -> str:
+            packed = sql_file("warmup/assignments_packed.sql", dialect)
+            packed = packed.replace("{user_index_hint}", access_path.hint(dialect))
+            packed = packed.replace("{assignment_order}", access_path.assignment_order())
+            packed = "\n".join(line for line in packed.splitlines() if not line.startswith("--"))
+            return sql_file(f"warmup/{name}.sql", dialect).replace("{assignments_packed}", packed)
 
         self.access_path = access_path
         self.line_items = load("line_items")
@@ -36,19 +41,54 @@ class Queries:
         self.shard_sizes = load("shard_sizes")
         # Run raw (see roster.sql.inline_ints): kept as text.
         self.users_page = sql_file("warmup/users_page.sql", dialect)
-        self.users_by_id = sql_file("warmup/users_by_id.sql", dialect)
-        self.assignments_of_users = by_user_index("assignments_of_users")
-        self.assignments_of_user_range = by_user_index("assignments_of_user_range")
+        self.user_documents_page = with_assignments("user_documents_page")
+        self.user_documents_by_id = with_assignments("user_documents_by_id")
 
 
-def fetch_raw(conn: Connection, sql: str, **params: int | Sequence[int]) -> list[tuple]:
-    cursor = conn.connection.cursor()
+def fetch_pages(conn: Connection, first: str, following: Callable[[list[tuple]], str | None]) -> Iterator[list[tuple]]:
+    """The rows of ``first``, then of ``following(rows)`` while it gives a statement (SQL with its ints inlined: roster.sql.inline_ints).
+
+    On MySQL/MariaDB the next statement is sent before a page is handed on, so the server works on page n+1 while
+    Python builds page n (the time of the larger, not of both); each runs in autocommit, its own consistent snapshot
+    without a long transaction holding back the purge. SQLite reads in-process: page by page.
+    """
+    if conn.dialect.name == "sqlite":
+        yield from _pages_one_by_one(conn, first, following)
+        return
+    driver = conn.connection.dbapi_connection
+    driver.autocommit(True)
+    sent = False
     try:
-        cursor.execute(inline_ints(sql, params))
-        return cursor.fetchall()
+        driver.send_query(first.encode())
+        sent = True
+        while sent:
+            sent = False
+            driver.read_query_result()
+            rows = list(driver.store_result().fetch_row(0))
+            sql = following(rows)
+            if sql is not None:
+                driver.send_query(sql.encode())
+                sent = True
+            yield rows
     finally:
-        cursor.close()
+        with contextlib.suppress(conn.dialect.loaded_dbapi.Error):  # a broken connection: the error is on its way
+            if sent:  # the caller stopped early: read the answer in flight, or the connection is out of sync
+                driver.read_query_result()
+                driver.store_result()
+            driver.autocommit(False)
 
+
+def _pages_one_by_one(conn: Connection, sql: str | None, following) -> Iterator[list[tuple]]:
+    while sql is not None:
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        conn.connection.rollback()  # one short transaction per page, as on MySQL
+        yield rows
+        sql = following(rows)
 
 
 class GuardedConnection:

@@ -103,6 +103,12 @@ class AccessPath:
             return 'INDEXED BY "{}"'.format(self.index.replace('"', '""'))
         return "FORCE INDEX (`{}`)".format(self.index.replace("`", "``"))
 
+    def assignment_order(self) -> str:
+        """``ORDER BY a.id`` unless the index returns a user's rows in id order already: InnoDB ends every
+        secondary index with the primary key, so ``(user_id)`` and ``(user_id, id, ...)`` are read in id order."""
+        in_id_order = self.columns == ("user_id",) or self.columns[:2] == ("user_id", "id")
+        return "" if in_id_order else "ORDER BY a.id"
+
     def describe(self) -> str:
         how = "covering: index only" if self.covering else "not covering: plus a primary key look-up per row"
         return f"index {self.index} ({', '.join(self.columns)}), one query per page, {how}"

@@ -1,8 +1,9 @@
 """The warmup itself: plan shards, then warm one shard page by page.
 
-Per page: one query for the users (keyset on the primary key, or primary key look-ups for a scoped run), one for
-all their assignments, documents built in memory against line items loaded once, and one Redis pipeline. Memory
-stays flat whatever the shard size: nothing outlives its page but counters.
+Per page: one query for the users (keyset on the primary key, or primary key look-ups for a scoped run), each with
+the text of its assignments array made by the server; documents assembled against line items loaded once, and one
+Redis round trip. The next page's query runs on the server while this one is built. Memory stays flat whatever the
+shard size: nothing outlives its page but counters.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from roster import settings
-from roster.db import describe
+from roster.db import describe, is_mysql
 from roster.errors import InvalidOptionError, SchemaError
-from roster.warmup.documents import UserRow, line_item_document, user_document
+from roster.sql import inline_ints, statement
+from roster.warmup.documents import DocumentParts, UserRow, line_item_document, page_documents
 from roster.warmup.options import WarmupOptions
-from roster.warmup.reads import GuardedConnection, Queries, fetch_raw
+from roster.warmup.reads import GuardedConnection, Queries, fetch_pages
 from roster.warmup.result import ShardResult
 from roster.warmup.schema import Schema, read_schema
 from roster.warmup.scope import unknown_usernames
@@ -32,10 +35,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger("roster.warmup")
-
-# Up to this modulo a page's assignments are read as one id range of the covering index (the range also holds
-# the other shards' rows, read and dropped by the server); beyond it, as an IN list of the page's ids.
-RANGE_MAX_MODULO = 4
 
 
 class UserCacheWarmer:
@@ -121,19 +120,23 @@ class UserCacheWarmer:
         self.writer.ping()
         with self._connect() as conn:
             line_items = self._load_line_items(conn)
+            parts = DocumentParts(line_items)
+            if is_mysql(conn):
+                conn.exec_driver_sql(statement("warmup/group_concat_max_len", conn.dialect.name))
             if options.usernames is None and options.line_item_slugs is None:
-                pages = self._keyset_pages(conn, options, remainder)
                 result.users_total = users_total if users_total is not None else self._shard_size(conn, options, remainder)
+                pages = self._keyset_pages(conn, options, remainder, self.sql.user_documents_page)
             else:
                 user_ids = self._scoped_user_ids(conn, options, modulo=options.modulo, remainder=remainder)
                 result.users_total = len(user_ids)
-                pages = self._id_pages(conn, user_ids, options.batch)
+                pages = self._id_pages(conn, user_ids, options.batch, self.sql.user_documents_by_id)
             # Redis writes run on one helper thread while the next page is read and built: the database and
             # Redis round trips overlap instead of adding up. At most one page is in flight, so memory stays flat.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-cache-writer") as executor:
+            # closing(pages): on an error the next page's query in flight is read off before the connection closes.
+            with closing(pages), ThreadPoolExecutor(max_workers=1, thread_name_prefix="roster-cache-writer") as executor:
                 in_flight: Future | None = None
-                for users, assignments in pages:
-                    documents, without_assignments = self._build_page(conn, users, assignments, line_items, result)
+                for users in pages:
+                    documents, without_assignments = self._build_page(users, parts, line_items, result)
                     if in_flight is not None:
                         self._page_written(in_flight, result, options, started, on_page)
                     in_flight = executor.submit(self._write_users, documents, without_assignments)
@@ -164,11 +167,11 @@ class UserCacheWarmer:
         """The usernames of one shard, a page at a time (what asynchronous mode publishes)."""
         with self._connect() as conn:
             if options.usernames is None and options.line_item_slugs is None:
-                pages = self._keyset_pages(conn, options, remainder, with_assignments=False)
+                pages = self._keyset_pages(conn, options, remainder, self.sql.users_page)
             else:
                 user_ids = self._scoped_user_ids(conn, options, modulo=options.modulo, remainder=remainder)
-                pages = self._id_pages(conn, user_ids, options.batch, with_assignments=False)
-            for users, _ in pages:
+                pages = self._id_pages(conn, user_ids, options.batch, self.sql.users_by_id)
+            for users in pages:
                 yield [user[1] for user in users]
 
     # -- internals ------------------------------------------------------------------------------------------
@@ -183,48 +186,25 @@ class UserCacheWarmer:
         sizes = {r: n for r, n in conn.execute(self.sql.shard_sizes, {"modulo": options.modulo})}
         return int(sizes.get(remainder, 0))
 
-    def _keyset_pages(self, conn: Connection, options: WarmupOptions, remainder: int, *, with_assignments=True):
-        after_id = 0
-        while True:
-            users = fetch_raw(
-                conn,
-                self.sql.users_page,
-                after_id=after_id,
-                modulo=options.modulo,
-                remainder=remainder,
-                batch=options.batch,
-            )
-            if not with_assignments or not users:
-                assignments = []
-            elif options.modulo <= RANGE_MAX_MODULO:
-                assignments = fetch_raw(
-                    conn,
-                    self.sql.assignments_of_user_range,
-                    first_id=users[0][0],
-                    last_id=users[-1][0],
-                    modulo=options.modulo,
-                    remainder=remainder,
-                )
-            else:
-                assignments = self._assignments(conn, users)
-            # One short transaction per page: the users and their assignments come from one snapshot, and no
-            # long-running transaction holds back the server's purge.
-            conn.connection.rollback()
-            if not users:
-                return
-            yield users, assignments
-            after_id = users[-1][0]
+    def _keyset_pages(self, conn: Connection, options: WarmupOptions, remainder: int, sql: str):
+        """The shard's users in pages of ``options.batch``, by keyset on the primary key (``sql``: users_page or
+        user_documents_page)."""
 
-    def _id_pages(self, conn: Connection, user_ids: list[int], batch: int, *, with_assignments=True):
-        for start in range(0, len(user_ids), batch):
-            users = fetch_raw(conn, self.sql.users_by_id, user_ids=user_ids[start : start + batch])
-            assignments = self._assignments(conn, users) if with_assignments and users else []
-            conn.connection.rollback()  # end the page's snapshot, as in _keyset_pages
-            if users:
-                yield users, assignments
+        def page_after(after_id: int) -> str:
+            params = {"after_id": after_id, "modulo": options.modulo, "remainder": remainder, "batch": options.batch}
+            return inline_ints(sql, params)
 
-    def _assignments(self, conn: Connection, users: Sequence[UserRow]):
-        return fetch_raw(conn, self.sql.assignments_of_users, user_ids=[user[0] for user in users])
+        def following(users: list[tuple]) -> str | None:
+            return page_after(users[-1][0]) if len(users) == options.batch else None
+
+        yield from (users for users in fetch_pages(conn, page_after(0), following) if users)
+
+    def _id_pages(self, conn: Connection, user_ids: list[int], batch: int, sql: str):
+        """The users of ``user_ids`` in pages of ``batch`` (``sql``: users_by_id or user_documents_by_id)."""
+        pages = iter([inline_ints(sql, {"user_ids": user_ids[i : i + batch]}) for i in range(0, len(user_ids), batch)])
+        first = next(pages, None)
+        if first is not None:
+            yield from (users for users in fetch_pages(conn, first, lambda _: next(pages, None)) if users)
 
     def _users_by_username(self, conn: Connection, usernames: Sequence[str], modulo: int, remainder: int):
         return conn.execute(
@@ -255,29 +235,22 @@ class UserCacheWarmer:
             raise InvalidOptionError(f"param line_item_slugs: no line item has the slug(s) {', '.join(unknown)}")
         return [by_slug[slug] for slug in slugs]
 
-    def _build_page(self, conn, users, assignments, line_items, result: ShardResult) -> tuple[list, int]:
+    def _build_page(self, users: list[UserRow], parts: DocumentParts, line_items, result: ShardResult) -> tuple[list, int]:
         """The page's ``(key, document)`` pairs, and how many of them have no assignment. Bad users are counted
         in ``result`` and left out."""
-        by_user: dict[int, list] = {}
-        for row in assignments:
-            by_user.setdefault(row[0], []).append(row)
-        documents = []
-        without_assignments = 0
-        for user in users:
-            user_assignments = by_user.get(user[0], ())
-            try:
-                try:
-                    document = user_document(user, user_assignments, line_items)
-                except KeyError:
-                    # A line item created after this shard started: reload them once, then give up on the user.
-                    line_items.update(self._load_line_items(conn))
-                    document = user_document(user, user_assignments, line_items)
-            except Exception as exc:  # one bad user never stops the shard
-                result.failed(user[1], exc)
-                continue
-            documents.append((user_key(self.prefix, user[1]), document))
-            if not user_assignments:
-                without_assignments += 1
+        key_prefix = user_key(self.prefix, "")
+        documents, without_assignments, failed = page_documents(users, parts, key_prefix)
+        if failed and any(isinstance(exc, KeyError) for _, exc in failed):
+            # A line item created after this shard started: reload them once (on a connection of its own: the
+            # shard's has the next page in flight) and try those users again.
+            with self._connect() as other:
+                line_items.update(self._load_line_items(other))
+            parts.add_line_items(line_items)
+            again, again_without, failed = page_documents([user for user, _ in failed], parts, key_prefix)
+            documents += again
+            without_assignments += again_without
+        for user, exc in failed:  # one bad user never stops the shard
+            result.failed(user[1], exc)
         return documents, without_assignments
 
     def _write_users(self, documents: list, without_assignments: int) -> tuple[int, int]:

@@ -6,15 +6,12 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import redis
-from redis.cluster import RedisCluster
-from redis.exceptions import RedisClusterException
-
 from roster.connections import redis_unavailable
 from roster.settings import REDIS_CONN_ID
 
 if TYPE_CHECKING:
     from redis import Redis
+    from redis.cluster import RedisCluster
 
 
 def user_key(prefix: str, username: str) -> str:
@@ -25,17 +22,13 @@ def line_item_key(prefix: str, line_item_id: int) -> str:
     return f"{prefix}lineItem.{line_item_id}"
 
 
-# SET ... EX for every key of a page in one command: redis-py packs and parses one command instead of one per
-# key, which was a third of the warmup's time. A script may only touch keys of one hash slot on a Redis Cluster,
-# and a page's keys sit on all of them: there the page goes as one pipeline instead (see CacheWriter).
-_SET_WITH_TTL = """
-local ttl = ARGV[1]
-for i = 1, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ttl)
-end
-return #KEYS
-"""
-# Keys per round trip: bounds how long one call holds Redis (about a millisecond per thousand keys).
+# A page goes to a standalone Redis as one write of SET key value EX ttl commands packed here, then every reply is
+# read: redis-py's per-command packing and reply parsing was a third of the warmup's time, and a Lua script setting
+# every key copies each document twice more inside Redis (into Lua and back), which made Redis the slowest stage of
+# a shard. A command is the small head of its key, the document as it is (copied once, by the page's join) and the
+# TTL's tail. A Redis Cluster takes a redis-py pipeline, which groups keys by node.
+_SET_HEAD = b"*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n"
+# Keys per round trip: bounds the memory of one write and how long Redis is busy with it.
 CHUNK_KEYS = 1000
 MARKER_TTL = 86400  # a marker left by a crashed warm goes away by itself
 
@@ -43,18 +36,24 @@ MARKER_TTL = 86400  # a marker left by a crashed warm goes away by itself
 class CacheWriter:
     """Sets documents with a TTL, a page at a time, in one round trip per :data:`CHUNK_KEYS` keys.
 
-    On a standalone (or Sentinel-managed) Redis that round trip is one script call. On a Redis Cluster it is one
-    pipeline of ``SET key value EX ttl``, which redis-py groups by node: each node gets its keys in one write, and
-    all nodes are written before any reply is read. Either way every key holds one complete document.
+    On a standalone (or Sentinel-managed) Redis that round trip is one write of ``SET key value EX ttl`` commands on
+    a connection of the client's pool (retried as redis-py retries a command: SET is idempotent). On a Redis Cluster
+    it is one redis-py pipeline, which groups the keys by node: each node gets its keys in one write, and all nodes
+    are written before any reply is read. Either way every key holds one complete document.
     A Redis failure raises :class:`ServiceUnavailableError` naming the connection; keys already set are complete
     documents, so a retried task simply overwrites them.
     """
 
     def __init__(self, client: Redis | RedisCluster, *, conn_id: str = REDIS_CONN_ID) -> None:
+        # redis-py is imported here, not with the module: a command's first query need not wait for it.
+        import redis
+        from redis.cluster import RedisCluster
+        from redis.exceptions import RedisClusterException
+
+        self._errors = (redis.RedisError, RedisClusterException)
         self.client = client
         self.conn_id = conn_id
-        self._set_chunk = self._set_in_pipeline if isinstance(client, RedisCluster) else self._set_by_script
-        self._set_with_ttl = None if isinstance(client, RedisCluster) else client.register_script(_SET_WITH_TTL)
+        self._set_chunk = self._set_in_pipeline if isinstance(client, RedisCluster) else self._set_packed
         self._marker: str | None = None
 
     def write(self, documents: Iterable[tuple[str, bytes]], ttl: int) -> int:
@@ -76,7 +75,7 @@ class CacheWriter:
     def ping(self) -> None:
         try:
             self.client.ping()
-        except (redis.RedisError, RedisClusterException) as exc:
+        except self._errors as exc:
             raise redis_unavailable(self.client, self.conn_id, exc) from exc
 
     def reconnected(self) -> bool:
@@ -86,7 +85,7 @@ class CacheWriter:
             return False
         try:
             return not self.client.delete(self._marker)
-        except (redis.RedisError, RedisClusterException) as exc:
+        except self._errors as exc:
             raise redis_unavailable(self.client, self.conn_id, exc) from exc
         finally:
             self._marker = None
@@ -94,11 +93,42 @@ class CacheWriter:
     def _call(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
         try:
             return self._set_chunk(chunk, ttl)
-        except (redis.RedisError, RedisClusterException) as exc:
+        except self._errors as exc:
             raise redis_unavailable(self.client, self.conn_id, exc) from exc
 
-    def _set_by_script(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
-        return int(self._set_with_ttl(keys=[key for key, _ in chunk], args=[ttl, *(value for _, value in chunk)]))
+    def _set_packed(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
+        tail = b"\r\n$2\r\nEX\r\n$%d\r\n%d\r\n" % (len(str(ttl)), ttl)
+        pieces: list[bytes] = []
+        add = pieces.extend
+        for key, value in chunk:
+            key_bytes = key.encode()
+            add((_SET_HEAD % (len(key_bytes), key_bytes, len(value)), value, tail))
+        packed = b"".join(pieces)
+        pool = self.client.connection_pool
+        connection = pool.get_connection()
+        try:
+            return connection.retry.call_with_retry(
+                lambda: self._send(connection, packed, len(chunk)), lambda _error: connection.disconnect()
+            )
+        finally:
+            pool.release(connection)
+
+    @staticmethod
+    def _send(connection, packed: bytes, commands: int) -> int:
+        """Write the packed commands, then read every reply (all of them, so the connection stays in step, before
+        raising the first error reply)."""
+        from redis.exceptions import ResponseError
+
+        connection.send_packed_command([packed])
+        first_error = None
+        for _ in range(commands):
+            try:
+                connection.read_response()
+            except ResponseError as exc:
+                first_error = first_error or exc
+        if first_error is not None:
+            raise first_error
+        return commands
 
     def _set_in_pipeline(self, chunk: list[tuple[str, bytes]], ttl: int) -> int:
         pipe = self.client.pipeline(transaction=False)

@@ -1,0 +1,8 @@
+-- One page of a shard by keyset on the primary key (a PRIMARY range scan whatever the statistics say), each user
+-- with the text of its assignments array (warmup/assignments_packed.sql, put in place by
+-- roster.warmup.reads.Queries).
+SELECT u.id, u.username, u.group_id, u.roles, {assignments_packed} AS assignments
+FROM users AS u
+WHERE u.id > :after_id AND u.id % :modulo = :remainder
+ORDER BY u.id
+LIMIT :batch
