@@ -1,5 +1,5 @@
 """The house rules, checked: no import cycle in the package (TYPE_CHECKING imports included: a cycle there is
-still two modules that need each other), no module over 300 lines."""
+still two modules that need each other), no module over 300 lines, no function over 50."""
 
 from __future__ import annotations
 
@@ -79,3 +79,12 @@ def test_no_module_over_300_lines():
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > 300}  # fmt: skip
     assert long == {}
 
+
+
+def test_no_function_over_50_lines():
+    long = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 50:
+                long[f"{path.relative_to(ROOT)}:{node.name}"] = node.end_lineno - node.lineno + 1
+    assert long == {}

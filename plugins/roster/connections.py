@@ -8,16 +8,16 @@ the CLI alike. Errors name the connection id, never its secrets.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import weakref
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlalchemy import event
 
 from roster.errors import InvalidOptionError, ServiceUnavailableError
+from roster.masking import ShortSecretNotice, masked
 from roster.settings import DB_CONN_ID, REDIS_CONN_ID, SQS_CONN_ID
 
 if TYPE_CHECKING:
@@ -27,24 +27,6 @@ if TYPE_CHECKING:
 
 # Which Airflow connection an engine was made from, so errors can name it.
 _CONN_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-class _ShortSecretNotice(logging.Filter):
-    """Drops Airflow's "Skipping masking for a secret as it's too short": its masker walks every extra of a
-    connection, so the short, non-secret ones of roster's (a Redis ``db`` number, say) made every task and CLI run
-    print it, naming neither the value nor the connection."""
-
-    LOGGERS = ("airflow.sdk._shared.secrets_masker.secrets_masker", "airflow._shared.secrets_masker.secrets_masker")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Skipping masking for a secret")
-
-    @classmethod
-    def install(cls) -> None:
-        for name in cls.LOGGERS:
-            logger = logging.getLogger(name)
-            if not any(isinstance(existing, cls) for existing in logger.filters):
-                logger.addFilter(cls())
 
 
 def _env_uri(conn_id: str) -> str | None:
@@ -109,49 +91,17 @@ def _engine_through_hook(conn_id: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if conn.conn_type == "mysql":
-        hook = _masked(conn.get_hook(), conn.password)
+        hook = masked(conn.get_hook(), conn.password)
         return hook.get_sqlalchemy_engine(_mysql_engine_kwargs("charset" in conn.extra_dejson))
     raise ServiceUnavailableError(
         f"connection {conn_id!r} has type {conn.conn_type!r}; roster supports 'mysql' (MySQL/MariaDB) and 'sqlite'"
     )
 
 
-def _masked(hook, password: str | None):
-    """``hook`` with the connection's password masked in what it logs: the SQL provider logs the engine URL, with
-    the password, at DEBUG (``roster -vv``, task logs)."""
-    if password:
-        hook._log = _MaskedLog(hook.log, password)
-    return hook
-
-
-class _MaskedLog:
-    """A logger proxy that writes ``***`` for a secret (as given or URL-quoted) in the message and its arguments."""
-
-    _METHODS = frozenset(("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"))
-
-    def __init__(self, log, secret: str) -> None:
-        self._inner = log
-        self._secrets = sorted({secret, quote(secret, safe=""), quote_plus(secret)}, key=len, reverse=True)
-
-    def __getattr__(self, name: str):
-        method = getattr(self._inner, name)
-        if name not in self._METHODS:
-            return method
-        return lambda *args, **kwargs: method(*map(self._mask, args), **{k: self._mask(v) for k, v in kwargs.items()})
-
-    def _mask(self, value):
-        text = value if isinstance(value, str) else str(value)
-        if not any(secret in text for secret in self._secrets):
-            return value
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
-
 def _connection(conn_id: str):
     from airflow.sdk.bases.hook import BaseHook
 
-    _ShortSecretNotice.install()
+    ShortSecretNotice.install()
     try:
         return BaseHook.get_connection(conn_id)
     except Exception as exc:
@@ -314,7 +264,7 @@ def sqs_client(conn_id: str = SQS_CONN_ID):
         return boto3.client("sqs", **plain)
     from airflow.providers.amazon.aws.hooks.sqs import SqsHook
 
-    _ShortSecretNotice.install()
+    ShortSecretNotice.install()
     return SqsHook(aws_conn_id=conn_id).get_conn()
 
 

@@ -6,7 +6,6 @@ modules may run in any order."""
 
 from __future__ import annotations
 
-import sys
 
 import orjson
 import pytest

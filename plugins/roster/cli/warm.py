@@ -73,31 +73,45 @@ def cmd_warm(args: argparse.Namespace) -> int:
     unknown = check_usernames(engine, options.usernames)  # all unknown: an error, not an empty success
     reported = {"users_unknown": len(unknown), "usernames_unknown": unknown[:MAX_NAMES_SHOWN]}
     if options.mode == "async":
-        from roster.connections import sqs_client
-        from roster.warmup.messages import publish_usernames, warmup_queue_url
-
-        queue_url = warmup_queue_url()
-        warmer = UserCacheWarmer(engine, None)
-        client = sqs_client(args.sqs_conn_id)
-        totals = {"messages": 0, "users_published": 0}
-        for remainder in options.remainders:
-            sent, users = publish_usernames(client, queue_url, warmer.shard_usernames(options, remainder))
-            totals["messages"] += sent
-            totals["users_published"] += users
-        print_json({**totals, **reported})
+        print_json({**_publish(args, UserCacheWarmer(engine, None), options), **reported})
         return 0
     plan = UserCacheWarmer(engine, None).plan(options)
+    results = _warm_shards(args, engine, options, plan)
+    summary = {**_summary(results), **reported}
+    print_json(summary)
+    return 1 if summary["users_failed"] else 0
+
+
+def _publish(args: argparse.Namespace, warmer, options) -> dict[str, int]:
+    """Async mode: the usernames of every shard in scope, as messages for the worker DAG."""
+    from roster.connections import sqs_client
+    from roster.warmup.messages import publish_usernames, warmup_queue_url
+
+    queue_url = warmup_queue_url()
+    client = sqs_client(args.sqs_conn_id)
+    totals = {"messages": 0, "users_published": 0}
+    for remainder in options.remainders:
+        sent, users = publish_usernames(client, queue_url, warmer.shard_usernames(options, remainder))
+        totals["messages"] += sent
+        totals["users_published"] += users
+    return totals
+
+
+def _warm_shards(args: argparse.Namespace, engine, options, plan: list[dict]) -> list:
+    """Small runs in this process; others shard by shard in processes side by side, as the DAG's mapped tasks."""
     jobs = [(args.db_conn_id, args.redis_conn_id, options, shard["remainder"], shard["users"]) for shard in plan]
     small = len(plan) == 1 or sum(shard["users"] for shard in plan) <= IN_PROCESS_USERS
     if args.parallel == 1 or (args.parallel is None and small):
-        results = _warm_in_process(engine, jobs)
-    else:
-        from concurrent.futures import ProcessPoolExecutor
+        return _warm_in_process(engine, jobs)
+    from concurrent.futures import ProcessPoolExecutor
 
-        engine.dispose()
-        # Shards side by side in their own processes, as the DAG's mapped tasks run them.
-        with ProcessPoolExecutor(max_workers=args.parallel or len(plan)) as pool:
-            results = list(pool.map(_warm_one_shard, jobs))
+    engine.dispose()
+    with ProcessPoolExecutor(max_workers=args.parallel or len(plan)) as pool:
+        return list(pool.map(_warm_one_shard, jobs))
+
+
+def _summary(results: list) -> dict:
+    """The shards' counts added up, the run's wall time from the first shard's start to the last one's end."""
     summary = {
         key: sum(getattr(result, key) for result in results)
         for key in ("users_warmed", "users_without_assignments", "users_failed")
@@ -110,10 +124,8 @@ def cmd_warm(args: argparse.Namespace) -> int:
         errors=[error for result in results for error in result.errors][:10],
         # Keys written before a Redis restart are gone: these shards should be warmed again.
         redis_reconnected_shards=[result.remainder for result in results if result.redis_reconnected],
-        **reported,
     )
-    print_json(summary)
-    return 1 if summary["users_failed"] else 0
+    return summary
 
 
 def _warm_in_process(engine, jobs: list) -> list:

@@ -123,13 +123,7 @@ class UserCacheWarmer:
             parts = DocumentParts(line_items)
             if is_mysql(conn):
                 conn.exec_driver_sql(statement("warmup/group_concat_max_len", conn.dialect.name))
-            if options.usernames is None and options.line_item_slugs is None:
-                result.users_total = users_total if users_total is not None else self._shard_size(conn, options, remainder)
-                pages = self._keyset_pages(conn, options, remainder, self.sql.user_documents_page)
-            else:
-                user_ids = self._scoped_user_ids(conn, options, modulo=options.modulo, remainder=remainder)
-                result.users_total = len(user_ids)
-                pages = self._id_pages(conn, user_ids, options.batch, self.sql.user_documents_by_id)
+            pages = self._pages(conn, options, remainder, result, users_total)
             # Redis writes run on one helper thread while the next page is read and built: the database and
             # Redis round trips overlap instead of adding up. At most one page is in flight, so memory stays flat.
             # closing(pages): on an error the next page's query in flight is read off before the connection closes.
@@ -152,6 +146,16 @@ class UserCacheWarmer:
                         "written before are gone; warm again", remainder, options.modulo)  # fmt: skip
         result.seconds = time.monotonic() - started
         return result
+
+    def _pages(self, conn, options: WarmupOptions, remainder: int, result: ShardResult, users_total: int | None):
+        """The shard's pages of users: by keyset on the primary key for a whole shard, by id for a scoped run
+        (whose ids are resolved first); ``result.users_total`` set."""
+        if options.usernames is None and options.line_item_slugs is None:
+            result.users_total = users_total if users_total is not None else self._shard_size(conn, options, remainder)
+            return self._keyset_pages(conn, options, remainder, self.sql.user_documents_page)
+        user_ids = self._scoped_user_ids(conn, options, modulo=options.modulo, remainder=remainder)
+        result.users_total = len(user_ids)
+        return self._id_pages(conn, user_ids, options.batch, self.sql.user_documents_by_id)
 
     def warm_usernames(self, usernames: Sequence[str] | str, *, batch: int = 1000) -> ShardResult:
         """Warm exactly these users (the asynchronous worker's entry point); unknown ones are listed, not failed."""
