@@ -262,3 +262,14 @@ def test_database_lost_mid_shard_fails_and_leaves_only_whole_documents(mariadb_e
     assert 0 < len(docs) < len(users)
     for username, doc in docs.items():
         assert doc == users[username]
+
+
+def test_async_mode_pages_the_usernames_of_a_scoped_shard(dataset):
+    """What `mode: async` publishes for a scope of usernames: the stored names, a page at a time."""
+    warmer = UserCacheWarmer(dataset.engine, None)
+    options = WarmupOptions.from_params({"usernames": "user_10,zoë_ünïcødé,nobody_here", "modulo": 1, "batch": 1})
+
+    pages = list(warmer.shard_usernames(options, 0))
+
+    assert sorted(name for page in pages for name in page) == ["user_10", "zoë_ünïcødé"]
+    assert all(len(page) == 1 for page in pages)

@@ -41,6 +41,7 @@ class Queries:
         self.shard_sizes = load("shard_sizes")
         # Run raw (see roster.sql.inline_ints): kept as text.
         self.users_page = sql_file("warmup/users_page.sql", dialect)
+        self.users_by_id = sql_file("warmup/users_by_id.sql", dialect)  # async mode's scoped usernames
         self.user_documents_page = with_assignments("user_documents_page")
         self.user_documents_by_id = with_assignments("user_documents_by_id")
 
