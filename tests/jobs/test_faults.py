@@ -130,12 +130,20 @@ def _cpu_hogs(count: int, seconds: float) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(count)]
 
 
-def _kill_connections(admin_engine, database: str) -> int:
-    """KILL CONNECTION, server-side, every connection to ``database`` but the admin's own."""
+def _kill_connections(admin_engine, pids: list[int]) -> int:
+    """KILL CONNECTION, server-side, every connection of these processes (found by their client ports: the test's
+    own connections to the same database are left alone)."""
+    import psutil
+
+    ports = set()
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            ports |= {c.laddr.port for c in psutil.Process(pid).net_connections(kind="tcp")
+                      if c.raddr and c.raddr.port == 3306}  # fmt: skip
     with admin_engine.connect() as admin:
-        ids = [row[0] for row in admin.execute(
-            text("SELECT id FROM information_schema.processlist WHERE db = :db AND id <> CONNECTION_ID()"),
-            {"db": database})]  # fmt: skip
+        rows = admin.execute(text("SELECT id, host FROM information_schema.processlist WHERE id <> CONNECTION_ID()"))
+        ids = [connection_id for connection_id, host in rows if host and host.rsplit(":", 1)[-1].isdigit()
+               and int(host.rsplit(":", 1)[-1]) in ports]  # fmt: skip
         for connection_id in ids:
             with contextlib.suppress(Exception):  # it may have closed meanwhile
                 admin.execute(text(f"KILL CONNECTION {int(connection_id)}"))
@@ -154,7 +162,6 @@ def test_killed_connections_and_a_killed_consumer_on_busy_cores_re_run_at_most_t
     with queue.bulk():
         for i in range(8000):
             queue.publish("record_file", {"key": f"k{i}", "sleep": 0.002})
-    database = maria.url.database
     admin = create_engine(maria.url.set(database=None))
     hogs = _cpu_hogs(2, 240)
     try:
@@ -162,14 +169,13 @@ def test_killed_connections_and_a_killed_consumer_on_busy_cores_re_run_at_most_t
         killed = 0
         for mark in (1500, 3000):
             _wait_for_runs(runs_file, mark)
-            killed += _kill_connections(admin, database)
+            killed += _kill_connections(admin, [consumer.pid for consumer in consumers])
         _wait_for_runs(runs_file, 4500)
         victim = consumers.pop()
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(timeout=10)
         summaries = _wait(consumers)  # the survivors exit 0
         time.sleep(5.5)  # the victim's lease
-        maria.dispose()  # its pooled connections were killed too
         assert queue.rescue_expired()["failed"] == 0
         queue.process()
     finally:
