@@ -74,6 +74,11 @@ def test_the_broker_sensor_waits_and_wakes_in_the_triggerer_only(airflow, mariad
     assert len(finished) >= 2, sensors  # each wave woke a run
     # Started and ended in the triggerer: no worker ever took these task instances.
     assert all(hostname in ("", None) and pid is None for _, _, hostname, pid in finished), sensors
-    # The messages were settled once their jobs were done: the queue holds none.
-    attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    assert attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    # The messages are settled once their jobs are done (by the run's last task, which a busy machine reaches a few
+    # seconds later): the queue then holds none, neither waiting nor in flight.
+    def depth() -> tuple[str, str]:
+        attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        return attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]
+
+    airflow.wait_until(lambda: depth() == ("0", "0"), 60, f"messages settled (waiting, in flight: {depth()})")
+    assert depth() == ("0", "0")
