@@ -11,6 +11,19 @@ import pytest
 from roster import connections
 
 
+def _fast_then_hooked(monkeypatch, uri: str, fast, hooked):
+    """``fast()`` with the connection in the environment and Airflow not loaded (as in the CLI), then ``hooked()``
+    with Airflow loaded: both results."""
+    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
+    monkeypatch.delitem(sys.modules, "airflow", raising=False)
+    without_airflow = fast()
+    monkeypatch.undo()
+    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
+    import airflow  # noqa: F401
+
+    return without_airflow, hooked()
+
+
 @pytest.mark.parametrize(
     "uri",
     [
@@ -22,14 +35,8 @@ from roster import connections
     ],
 )
 def test_the_fast_url_is_the_one_the_hook_builds(uri, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
-    monkeypatch.delitem(sys.modules, "airflow", raising=False)  # as in the CLI: Airflow not loaded
-    fast = connections._url_from_env("roster_x")
-    monkeypatch.undo()
-    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
-    import airflow  # noqa: F401
-
-    hooked = connections._engine_through_hook("roster_x").url
+    fast, hooked = _fast_then_hooked(monkeypatch, uri, lambda: connections._url_from_env("roster_x"),
+                                     lambda: connections._engine_through_hook("roster_x").url)  # fmt: skip
     assert fast is not None
     assert connections._engine(fast).url == hooked
 
@@ -39,14 +46,10 @@ def test_the_fast_url_is_the_one_the_hook_builds(uri, monkeypatch):
     ["redis://127.0.0.1:6379/13", "redis://127.0.0.1:6379", "redis://u%40x:p%2Bw%2F%3Ad@127.0.0.1:6380/2"],
 )
 def test_the_fast_redis_client_is_configured_as_the_hooks(uri, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
-    monkeypatch.delitem(sys.modules, "airflow", raising=False)
-    fast = connections._plain_redis_from_env("roster_x")
-    monkeypatch.undo()
-    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
-    import airflow  # noqa: F401
-
-    hooked = connections._redis_client(connections._redis_connection(connections._connection("roster_x")))
+    fast, hooked = _fast_then_hooked(
+        monkeypatch, uri, lambda: connections._plain_redis_from_env("roster_x"),
+        lambda: connections._redis_client(connections._redis_connection(connections._connection("roster_x"))),
+    )  # fmt: skip
     assert fast is not None
     wanted = ("host", "port", "username", "password", "db")
     import redis
@@ -70,14 +73,8 @@ def test_other_redis_urls_go_through_the_hook(uri, monkeypatch):
     ],
 )
 def test_the_fast_sqs_client_is_configured_as_the_hooks(uri, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
-    monkeypatch.delitem(sys.modules, "airflow", raising=False)
-    fast = connections.sqs_client("roster_x")
-    monkeypatch.undo()
-    monkeypatch.setenv("AIRFLOW_CONN_ROSTER_X", uri)
-    import airflow  # noqa: F401
-
-    hooked = connections.sqs_client("roster_x")
+    fast, hooked = _fast_then_hooked(monkeypatch, uri, lambda: connections.sqs_client("roster_x"),
+                                     lambda: connections.sqs_client("roster_x"))  # fmt: skip
     for client in (fast, hooked):
         assert client.meta.region_name == hooked.meta.region_name
         assert client.meta.endpoint_url == hooked.meta.endpoint_url
