@@ -10,10 +10,10 @@ test:  ## install, start MariaDB and Redis when needed, and run the whole suite
 install:
 	scripts/install.sh
 
-standalone:  ## the whole thing under a real scheduler, without Docker (airflow standalone; see README)
+standalone:  ## the whole thing under a real scheduler, without Docker (airflow standalone; see docs/real-scheduler.md)
 	scripts/standalone.sh
 
-cluster:  ## the CeleryExecutor stack of docker-compose.yaml as local processes, two workers (see README)
+cluster:  ## the CeleryExecutor stack of docker-compose.yaml as local processes, two workers (see docs/scaling-out.md)
 	scripts/cluster.sh
 
 cluster-stop:  ## stop the cluster that `make cluster` started (every process, by pid)

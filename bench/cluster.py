@@ -9,7 +9,7 @@ runs at most 2 shards or consumers at once, 2 workers 4. Figures:
 - warmup: users / wall time from the first shard's start to the last shard's end (task instances' dates);
 - jobs: jobs / wall time from the first claim to the last finish (the job table's dates);
 and the ratio 2 workers / 1 worker. On one 2-core machine both workers share the same cores, MariaDB and Redis;
-README says what that limits. Uses the database ``roster_bench`` (MariaDB, root), Redis db 5 (flushed), and a
+docs/scaling-out.md says what that limits. Uses the database ``roster_bench`` (MariaDB, root), Redis db 5 (flushed), and a
 PostgreSQL metadata database of its own, dropped afterwards.
 """
 

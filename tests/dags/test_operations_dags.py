@@ -1,4 +1,4 @@
-"""Operations: roster_health's alerts as failed tasks under dag.test(), and the metrics README lists arriving at a
+"""Operations: roster_health's alerts as failed tasks under dag.test(), and the metrics docs/operations.md lists arriving at a
 real UDP socket acting as StatsD while the job queue, its maintenance and a warmup run."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from roster.warmup.runs import last_run, record_last_run
 from tests.jobs.conftest import reset
 
 os.environ["ROSTER_JOB_MODULES"] = "tests.jobs.callbacks"
-README_METRIC = re.compile(r"^\| `(roster\.[a-z_.]+)` \|", re.M)
+DOCS_METRIC = re.compile(r"^\| `(roster\.[a-z_.]+)` \|", re.M)
 
 
 def _states(dagrun) -> dict[str, str]:
@@ -86,8 +86,8 @@ def received(server: socket.socket, seconds: float = 2.0) -> list[str]:
     return lines
 
 
-def test_the_metrics_readme_lists_arrive_at_statsd(dagbag, maria, warmup_data, redis_client, statsd):
-    listed = set(README_METRIC.findall((ROOT / "README.md").read_text()))
+def test_the_metrics_the_docs_list_arrive_at_statsd(dagbag, maria, warmup_data, redis_client, statsd):
+    listed = set(DOCS_METRIC.findall((ROOT / "docs" / "operations.md").read_text()))
     assert len(listed) >= 10, listed
     queue = JobQueue(maria)
     for callback in ("noop", "noop", "fail_permanently", "fail_temporarily"):
@@ -107,7 +107,7 @@ def test_the_metrics_readme_lists_arrive_at_statsd(dagbag, maria, warmup_data, r
 
     lines = received(statsd)
     names = {match.group(1) for line in lines if (match := re.match(r"airflow\.(roster\.[a-z_.]+)", line))}
-    assert listed <= names, f"listed in README but not received: {sorted(listed - names)}"
+    assert listed <= names, f"listed in docs/operations.md but not received: {sorted(listed - names)}"
     assert any(line.startswith("airflow.roster.jobs.finished,lane=roster_jobs_all:2|c") for line in lines), lines
     assert any(line.startswith("airflow.roster.jobs.depth,lane=roster_jobs_all,state=temporarily_failed:1|g")
                for line in lines)  # fmt: skip

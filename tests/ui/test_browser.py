@@ -2,7 +2,7 @@
 does, opens "Roster" from the navigation, and the counts on the page equal the table's; an editor cancels waiting
 jobs (one by its button, others by identifier) and retries a failed one, and the page and the table change
 together. The viewer's screenshot goes to the test's temporary directory; with ROSTER_UPDATE_SCREENSHOT=1 to
-docs/roster-page.png (README shows it)."""
+docs/roster-page.png (docs/operations.md shows it)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 ### roster_health
 
 Every 5 minutes, the alerts of the operations guide: one task per check, which fails (without retries) with a
-message saying exactly what is wrong, so the DAG's `on_failure_callback` notifiers (README: SMTP, Slack) deliver
+message saying exactly what is wrong, so the DAG's `on_failure_callback` notifiers (docs/operations.md: SMTP, Slack) deliver
 it. Thresholds are environment variables:
 
 | task | fails when | setting (default) |

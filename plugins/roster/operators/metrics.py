@@ -1,5 +1,5 @@
 """roster's metrics, sent through Airflow's ``Stats`` (StatsD or OpenTelemetry, as the deployment configures
-``[metrics]``). Every name starts with ``roster.``; README lists them with their tags.
+``[metrics]``). Every name starts with ``roster.``; docs/operations.md lists them with their tags.
 
 The operators call these with what the domain returns (a consumer run's summary, a warmup summary, the queue
 overview); per-job latency comes from a listener the queue calls before each job (``JobQueue.listen``).
