@@ -107,6 +107,15 @@ def mariadb_engine():
 
 
 @pytest.fixture
+def maria(mariadb_engine):
+    """MariaDB with an empty job queue (tests.jobs.conftest.reset): for consumers in separate processes racing on
+    row locks, sensors, triggers and the job DAGs."""
+    from tests.jobs.conftest import reset
+
+    return reset(mariadb_engine)
+
+
+@pytest.fixture
 def redis_client():
     """The test Redis database (db 9), emptied before each test."""
     from airflow.providers.redis.hooks.redis import RedisHook

@@ -17,14 +17,7 @@ from sqlalchemy import text
 from conftest import queue_named_by
 from roster.jobs import JobQueue, State
 from roster.jobs.broker import SqsBroker
-from tests.jobs.conftest import reset, runs, states
-
-os.environ["ROSTER_JOB_MODULES"] = "tests.jobs.callbacks"
-
-
-@pytest.fixture
-def maria(mariadb_engine):
-    return reset(mariadb_engine)
+from tests.jobs.conftest import runs, states
 
 
 def _ti_states(dagrun) -> dict:

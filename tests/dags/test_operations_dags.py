@@ -3,7 +3,6 @@ real UDP socket acting as StatsD while the job queue, its maintenance and a warm
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import time
@@ -17,7 +16,6 @@ from roster.jobs import JobQueue, State
 from roster.warmup.runs import last_run, record_last_run
 from tests.jobs.conftest import reset
 
-os.environ["ROSTER_JOB_MODULES"] = "tests.jobs.callbacks"
 DOCS_METRIC = re.compile(r"^\| `(roster\.[a-z_.]+)` \|", re.M)
 
 

@@ -27,12 +27,6 @@ def engine(request, mariadb_engine, sqlite_jobs_engine):
     return reset(mariadb_engine if request.param == "mariadb" else sqlite_jobs_engine)
 
 
-@pytest.fixture
-def maria(mariadb_engine):
-    """MariaDB only: for consumers in separate processes racing on row locks."""
-    return reset(mariadb_engine)
-
-
 def reset(engine):
     """An empty queue, and an empty job_runs table where the test callbacks record their runs."""
     runs_url = f"{MARIADB_URL}/{TEST_DATABASE}" if engine.dialect.name != "sqlite" else str(engine.url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
@@ -10,14 +9,6 @@ from airflow.sdk.exceptions import TaskDeferred
 from roster.jobs import JobQueue
 from roster.sensors.jobs import JobQueueSensor
 from roster.triggers.jobs import JobQueueTrigger
-from tests.jobs.conftest import reset
-
-os.environ["ROSTER_JOB_MODULES"] = "tests.jobs.callbacks"
-
-
-@pytest.fixture
-def maria(mariadb_engine):
-    return reset(mariadb_engine)
 
 
 def test_poke_sees_only_due_jobs_of_its_lane(maria):

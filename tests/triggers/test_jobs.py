@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 
 import pytest
@@ -14,14 +13,6 @@ from airflow.triggers.base import TaskSkippedEvent, TaskSuccessEvent
 from conftest import queue_named_by
 from roster.jobs import JobQueue
 from roster.triggers.jobs import JobMessageTrigger, JobQueueTrigger
-from tests.jobs.conftest import reset
-
-os.environ["ROSTER_JOB_MODULES"] = "tests.jobs.callbacks"
-
-
-@pytest.fixture
-def maria(mariadb_engine):
-    return reset(mariadb_engine)
 
 
 def test_trigger_fires_when_a_job_of_its_lane_becomes_ready(maria):

@@ -1,121 +1,136 @@
-"""The warmup and ``roster db check`` on the application's own database, through a SELECT-only MariaDB user:
-plain single-column indexes with the application's names, no roster DDL run (see tests/app_database.py)."""
+"""The access path and schema checks of roster.warmup.app_schema, on SQLite databases shaped the application's way."""
 
 from __future__ import annotations
 
-import orjson
+import os
+
 import pytest
+from sqlalchemy import text
 
-from roster.connections import engine_for
-from roster.warmup import UserCacheWarmer
+from roster.errors import SchemaError
+from roster.warmup import UserCacheWarmer, WarmupOptions
 from roster.warmup.db_check import check
+from roster.warmup.app_schema import AccessPath, Schema
 
-from app_database import create_app_schema, drop_app_schema
-from conftest import run_roster as run
-from tests.warmup.test_shard import cached_users
-
-COVERING_DDL = (
-    "ALTER TABLE assignments ADD INDEX idx_assignments_user "
-    "(user_id, id, state, attempts_count, updated_at, line_item_id), ALGORITHM=INPLACE, LOCK=NONE"
-)
-LINE_ITEM_DDL = (
-    "ALTER TABLE assignments ADD INDEX idx_assignments_line_item (line_item_id, user_id), ALGORITHM=INPLACE, LOCK=NONE"
-)
+from .conftest import expected_documents, load_dataset
+from .test_shard import cached_users
 
 
-def test_db_check_reports_the_plain_schema_and_the_online_ddl(app_database):
-    result = run("--db-conn-id", app_database.reader_conn_id, "db", "check")
+def sqlite_app(tmp_path, *changes: str, conn_id: str = "roster_sqlite_app"):
+    """A SQLite database with the application's tables as Doctrine makes them (plain indexes), then ``changes``."""
+    from roster.connections import engine_for
 
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0] == f"roster database 'roster_app' (mysql 127.0.0.1:3306/{app_database.name})"
-    assert "tables: users, line_items and assignments have every column the warmup reads" in lines
-    assert "  column users.group_id: varchar, accepted" in lines  # Doctrine's string group_id
-    assert "  column users.roles: longtext, accepted" in lines
-    assert "  column assignments.user_id: int, accepted" in lines
-    assert sum(line.startswith("  column ") for line in lines) == 18
-    assert (
-        "access path: index IDX_308A50DDA76ED395 (user_id), one query per page, "
-        "not covering: plus a primary key look-up per row"
-    ) in lines
-    assert "recommended index idx_assignments_user (user_id, id, state, attempts_count, updated_at, line_item_id): missing" in lines
-    assert f"  online DDL: {COVERING_DDL}" in lines
-    assert f"  online DDL: {LINE_ITEM_DDL}" in lines
-    assert app_database.reader_password not in result.stdout + result.stderr
+    from doctrine_schema import create_tables
+
+    create_tables("sqlite", str(tmp_path / "app.db"))
+    os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = f"sqlite:///{tmp_path / 'app.db'}"
+    engine = engine_for(conn_id)
+    with engine.begin() as conn:
+        for statement in changes:
+            conn.execute(text(statement))
+    return engine
 
 
-def test_apply_is_refused_politely_to_a_select_only_user(app_database):
-    result = run("--db-conn-id", app_database.reader_conn_id, "db", "check", "--apply")
-
-    assert result.returncode == 2
-    error = result.stderr.strip()
-    assert error.count("\n") == 0 and "Traceback" not in error
-    assert error.startswith(f"roster: error: roster database 'roster_app' (mysql 127.0.0.1:3306/{app_database.name}): ")
-    assert "the user may not create indexes (ALTER command denied" in error
-    assert "nothing was changed" in error and COVERING_DDL in error
-    assert app_database.reader_password not in result.stdout + result.stderr
-    admin = engine_for(app_database.admin_conn_id)
-    assert [advice.recommended.name for advice in check(admin).missing] == [
-        "idx_assignments_user", "idx_assignments_line_item"
-    ]  # fmt: skip
-    admin.dispose()
-
-
-@pytest.mark.parametrize(
-    ("args", "in_scope"),
-    [
-        ((), lambda doc: True),
-        (("--usernames", "zoë_ünïcødé,user_10,用户_名"), lambda doc: doc["username"] in ("zoë_ünïcødé", "user_10", "用户_名")),
-        (
-            ("--line-item-slugs", "dated-inactive,line-item-2"),
-            lambda doc: any(a["lineItem"]["slug"] in ("dated-inactive", "line-item-2") for a in doc["assignments"]),
-        ),
-        (("--modulo", "3", "--remainder", "1"), lambda doc: doc["id"] % 3 == 1),
-    ],
-    ids=["full", "usernames", "slugs", "modulo-remainder"],
-)
-def test_roster_warm_through_a_select_only_user(app_database, redis_client, args, in_scope):
-    result = run("--db-conn-id", app_database.reader_conn_id, "warm", "--batch", "37", *args)
-
-    assert result.returncode == 0, result.stderr
-    expected = {name: doc for name, doc in app_database.users.items() if in_scope(doc)}
-    assert len(expected) >= 2
-    assert cached_users(redis_client) == expected
-    assert orjson.loads(result.stdout)["users_warmed"] == len(expected)
-    for line_item_id, document in app_database.line_items.items():
-        assert orjson.loads(redis_client.get(f"lineItem.{line_item_id}")) == document
-
-
-def test_the_async_workers_entry_point_through_a_select_only_user(app_database, redis_client):
-    engine = engine_for(app_database.reader_conn_id)
+def test_sqlite_plain_indexes_warm_every_document_through_indexed_by_the_existing_index(tmp_path, redis_client):
+    engine = sqlite_app(tmp_path)
+    load_dataset(engine)
+    users, _ = expected_documents(engine)
     warmer = UserCacheWarmer(engine, redis_client)
-    result = warmer.warm_usernames(["no_assignments", 'quote"and\\slash', "user_10"], batch=2)
+
+    for modulo in (1, 7):  # a range per page, and IN lists of ids
+        redis_client.flushdb()
+        options = WarmupOptions.from_params({"modulo": modulo, "batch": 29})
+        for remainder in options.remainders:
+            warmer.warm_shard(options, remainder)
+        assert cached_users(redis_client) == users
+    assert 'INDEXED BY "IDX_308A50DDA76ED395"' in warmer.sql.user_documents_by_id
+    assert not warmer.sql.access_path.covering
     engine.dispose()
 
-    assert cached_users(redis_client) == {
-        name: app_database.users[name] for name in ("no_assignments", 'quote"and\\slash', "user_10")
-    }
-    assert result.users_warmed == 3 and result.users_without_assignments == 1
-    assert warmer.sql.access_path.index == "IDX_308A50DDA76ED395" and not warmer.sql.access_path.covering
+
+def test_without_a_user_id_index_the_error_says_what_to_create(tmp_path, redis_client):
+    engine = sqlite_app(tmp_path, "DROP INDEX IDX_308A50DDA76ED395")
+
+    with pytest.raises(SchemaError) as caught:
+        UserCacheWarmer(engine, redis_client).warm_shard(WarmupOptions.from_params({"modulo": 1}), 0)
+    message = str(caught.value)
+    assert message.startswith("roster database 'roster_sqlite_app' (sqlite ")
+    assert "assignments has no index starting with user_id" in message and "roster db check --apply" in message
+    report = check(engine)
+    assert not report.ok
+    assert report.missing[0].ddl == (
+        "CREATE INDEX idx_assignments_user ON assignments (user_id, id, state, attempts_count, updated_at, line_item_id)"
+    )
+    engine.dispose()
 
 
-def test_apply_creates_the_recommended_indexes_and_the_warmup_uses_them(redis_client):
-    from conftest import TEST_DATABASE
+def test_missing_columns_and_unusable_types_are_each_named(tmp_path):
+    engine = sqlite_app(
+        tmp_path,
+        "ALTER TABLE assignments DROP COLUMN attempts_count",
+        "ALTER TABLE users RENAME COLUMN roles TO role_list",
+        "ALTER TABLE line_items ADD COLUMN max_attempts_new BLOB",
+        "ALTER TABLE line_items DROP COLUMN max_attempts",
+        "ALTER TABLE line_items RENAME COLUMN max_attempts_new TO max_attempts",
+    )
 
-    name = f"{TEST_DATABASE}_app_apply"
-    engine = create_app_schema(name, "roster_app_apply", dataset=False)
-    try:
-        result = run("--db-conn-id", "roster_app_apply", "db", "check", "--apply")
-        assert result.returncode == 0, result.stderr
-        assert f"created: {COVERING_DDL}" in result.stdout.splitlines()
-        assert f"created: {LINE_ITEM_DDL}" in result.stdout.splitlines()
+    report = check(engine)
 
-        report = check(engine)
-        assert report.missing == []
-        assert report.access_path is not None and report.access_path.index == "idx_assignments_user"
-        assert report.access_path.covering
-        again = run("--db-conn-id", "roster_app_apply", "db", "check", "--apply")
-        assert "nothing to create: every recommended index is present" in again.stdout
-    finally:
-        engine.dispose()
-        drop_app_schema(name)
+    assert report.problems == [
+        "column users.roles is missing",
+        "column line_items.max_attempts has type 'BLOB'; the warmup accepts integer",
+        "column assignments.attempts_count is missing",
+    ]
+    with pytest.raises(SchemaError, match="column users.roles is missing; column line_items.max_attempts"):
+        UserCacheWarmer(engine, None).plan(WarmupOptions.from_params({}))
+    engine.dispose()
+
+
+def schema(**indexes: tuple[str, ...]) -> Schema:
+    from roster.warmup.app_schema import DOCUMENT_COLUMNS
+
+    columns = {table: {column: "int" if kind == "integer" else "datetime" if kind == "datetime" else "varchar"
+                       for column, kind in wanted.items()} for table, wanted in DOCUMENT_COLUMNS.items()}  # fmt: skip
+    return Schema("mysql", columns, indexes)
+
+
+def test_the_covering_index_is_preferred_whatever_its_name_or_column_order():
+    path = schema(
+        IDX_USER=("user_id",),
+        IDX_USER_STATE=("user_id", "state"),
+        app_cover=("user_id", "line_item_id", "state", "attempts_count", "updated_at"),  # id: implicit
+    ).access_path()
+    assert path == AccessPath("app_cover", ("user_id", "line_item_id", "state", "attempts_count", "updated_at"), True)
+
+    plain = schema(IDX_USER_STATE=("user_id", "state"), IDX_USER=("user_id",), by_line=("line_item_id", "user_id"))
+    assert plain.access_path() == AccessPath("IDX_USER", ("user_id",), False)
+
+
+def test_index_hints_quote_the_applications_names():
+    assert AccessPath("we`ird", ("user_id",), False).hint("mysql") == "FORCE INDEX (`we``ird`)"
+    assert AccessPath('we"ird', ("user_id",), False).hint("sqlite") == 'INDEXED BY "we""ird"'
+
+
+def test_a_recommended_name_already_taken_gets_another(tmp_path):
+    engine = sqlite_app(tmp_path, "CREATE INDEX idx_assignments_user ON assignments (state)")
+
+    ddl = [advice.ddl for advice in check(engine).missing]
+
+    assert ddl[0].startswith("CREATE INDEX idx_assignments_user_roster ON assignments (user_id, id,")
+    engine.dispose()
+
+
+def test_db_check_names_the_column_the_type_found_and_the_types_accepted(tmp_path):
+    engine = sqlite_app(tmp_path, "ALTER TABLE users DROP COLUMN group_id", "ALTER TABLE users ADD COLUMN group_id BLOB")
+
+    from conftest import run_roster as run
+
+    result = run("--db-conn-id", "roster_sqlite_app", "db", "check")
+
+    assert result.returncode == 2
+    assert "  column users.group_id: BLOB, NOT accepted (the warmup accepts integer or text)" in result.stdout
+    assert "  column users.username: VARCHAR(255), accepted" in result.stdout
+    error = result.stderr.strip()
+    assert "\n" not in error
+    assert "column users.group_id has type 'BLOB'; the warmup accepts integer or text" in error
+    engine.dispose()

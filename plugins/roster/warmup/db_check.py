@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from roster.db import describe, sql_file, unavailable
 from roster.errors import PrivilegeError, SchemaError
-from roster.warmup.schema import (
+from roster.warmup.app_schema import (
     RECOMMENDED_INDEXES,
     AccessPath,
     RecommendedIndex,

@@ -16,7 +16,7 @@ from roster.sql import sql_file
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from roster.warmup.schema import AccessPath
+    from roster.warmup.app_schema import AccessPath
 
 
 class Queries:

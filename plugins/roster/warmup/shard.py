@@ -26,7 +26,7 @@ from roster.warmup.documents import DocumentParts, UserRow, line_item_document, 
 from roster.warmup.options import WarmupOptions
 from roster.warmup.reads import GuardedConnection, Queries, fetch_pages
 from roster.warmup.result import ShardResult
-from roster.warmup.schema import Schema, read_schema
+from roster.warmup.app_schema import Schema, read_schema
 from roster.warmup.scope import unknown_usernames
 from roster.warmup.writer import CacheWriter, line_item_key, user_key
 

@@ -8,7 +8,7 @@
 -- bytes (%(s7265616479)s: hex has no character that could end the key; HEX costs the server less than telling
 -- plain states from others with REGEXP). A NULL line item id gives the
 -- key null, which names no line item: the user is counted as failed, as before. Included in user_documents_*.sql;
--- {user_index_hint} and {assignment_order} come from roster.warmup.schema.AccessPath (no ORDER BY when the index
+-- {user_index_hint} and {assignment_order} come from roster.warmup.app_schema.AccessPath (no ORDER BY when the index
 -- already returns a user's rows in id order). The session raises group_concat_max_len (MySQL's default is 1 KiB).
 -- As BINARY: the driver hands over bytes, which Python fills and writes without decoding and encoding them.
 CAST((SELECT GROUP_CONCAT('{"id":', a.id, ',"state":', IFNULL(CONCAT('%(s', HEX(a.state), ')s'), 'null'),
