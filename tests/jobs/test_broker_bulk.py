@@ -143,3 +143,26 @@ def test_lanes_take_the_messages_of_a_sensor_or_of_the_triggering_asset_events()
                         SimpleNamespace(extra={})]}  # fmt: skip
     assert delivered_messages({"triggering_asset_events": events}, None) == [message]
     assert delivered_messages({}, None) == []
+
+
+def test_a_message_is_decoded_once_where_it_is_received(jobs_queue_url, sqs_client, caplog):
+    """The sensor's receive decodes each body once (a malformed one is logged there); downstream, in other task
+    processes, the ids are read from the message as received, never decoded again."""
+    from types import SimpleNamespace
+
+    from roster.jobs.broker import JOB_IDS, delivered_ids
+    from roster.sensors.jobs import JobMessageSensor
+
+    for body in ('{"ids": [4, 5]}', "not json"):
+        sqs_client.send_message(QueueUrl=jobs_queue_url, MessageBody=body)
+    pushed = {}
+    ti = SimpleNamespace(xcom_push=lambda key, value: pushed.__setitem__(key, value))
+    sensor = JobMessageSensor(task_id="wait", sqs_queue=jobs_queue_url, aws_conn_id="roster_sqs", max_messages=10,
+                              num_batches=2, wait_time_seconds=1)  # fmt: skip
+    assert sensor.poke({"ti": ti}) is True
+    assert sorted(map(repr, (m[JOB_IDS] for m in pushed["messages"]))) == ["None", "[4, 5]"]
+    assert caplog.text.count("is malformed") == 1
+    caplog.clear()
+    as_received = [{**m, "Body": "changed after the receive"} for m in pushed["messages"]]
+    assert delivered_ids(as_received) == [4, 5]
+    assert "malformed" not in caplog.text

@@ -12,6 +12,7 @@ from airflow.triggers.base import TaskSkippedEvent, TaskSuccessEvent
 
 from conftest import queue_named_by
 from roster.jobs import JobQueue
+from roster.jobs.broker import JOB_IDS
 from roster.triggers.jobs import JobMessageTrigger, JobQueueTrigger
 
 
@@ -64,6 +65,7 @@ def test_message_trigger_ends_the_sensor_with_the_messages_as_its_xcom(jobs_queu
     assert isinstance(event, TaskSuccessEvent)
     (message,) = event.xcoms["messages"]
     assert message["Body"] == '{"ids": [7, 8]}'
+    assert message[JOB_IDS] == [7, 8]  # decoded here, once: the lanes and the settle task read the ids
     assert message["Attributes"]["ApproximateReceiveCount"] == "1"  # for the poison-message rule
     assert message["MessageAttributes"]["blob"]["BinaryValue"] == "AP8="  # JSON can hold it
     json.dumps(event.xcoms)

@@ -28,6 +28,7 @@ CLAIM_BY_ID_MAX = 1_000  # delivered ids claimed by id per process() call (an IN
 SETTLE_RECEIVES = 500  # at most this many receives of 10 when settling a backlog (5,000 messages) ...
 SETTLE_SECONDS = 20.0  # ... and for at most this long
 BACKLOG_VISIBILITY = 2  # seconds: a backlog message not deleted (its job is still READY) is visible again soon
+JOB_IDS = "RosterJobIds"  # the key of a received message's decoded job ids (see decoded)
 
 
 class Broker(Protocol):
@@ -116,23 +117,26 @@ class SqsBroker:
         send_batches(self.client, self.queue_url, entries, what="job id message")
 
 
-def decode_messages(messages: Sequence[dict]) -> tuple[list[tuple[dict, list[int]]], list[dict]]:
-    """``([(message, its job ids)], malformed messages)``; malformed ones are logged."""
-    decoded = []
-    malformed = []
+def decoded(messages: Sequence[dict]) -> list[dict]:
+    """Each message with its job ids decoded once, under ``JOB_IDS`` (``None`` for a malformed one, logged here).
+    The broker's sensor and trigger decode what they receive, so the lanes and the settle task downstream, in
+    processes of their own, read the ids from the XCom instead of decoding the bodies again; a message that
+    already carries ``JOB_IDS`` is taken as it is."""
+    out = []
     for message in messages:
-        try:
-            decoded.append((message, decode_job_ids(message.get("Body", ""))))
-        except MalformedJobMessageError as exc:
-            log.error("job message %s is malformed and is removed: %s", message.get("MessageId"), exc)
-            malformed.append(message)
-    return decoded, malformed
+        if JOB_IDS not in message:
+            try:
+                message = {**message, JOB_IDS: decode_job_ids(message.get("Body", ""))}
+            except MalformedJobMessageError as exc:
+                log.error("job message %s is malformed and is removed: %s", message.get("MessageId"), exc)
+                message = {**message, JOB_IDS: None}
+        out.append(message)
+    return out
 
 
 def delivered_ids(messages: Sequence[dict]) -> list[int]:
     """Every job id the messages name, once, in id order (one id may come in several messages: duplicates)."""
-    decoded, _ = decode_messages(messages)
-    return sorted({job_id for _, ids in decoded for job_id in ids})
+    return sorted({job_id for message in decoded(messages) for job_id in message[JOB_IDS] or ()})
 
 
 def still_ready(queue, ids: Iterable[int]) -> set[int]:
@@ -150,10 +154,12 @@ def settle_messages(queue, client, queue_url: str, messages: Sequence[dict]) -> 
     taken or done (a duplicate delivery claims nothing), and the malformed ones (logged), ten per request. A
     message naming a job still READY (a serial group's turn has not come, a delay) stays, to come back later,
     unless it came ROSTER_SQS_MAX_RECEIVES times: then it is deleted and the job left to the lanes' polling."""
-    decoded, malformed = decode_messages(messages)
-    ready = still_ready(queue, (job_id for _, ids in decoded for job_id in ids))
-    kept, given_up = give_up_poisoned([m for m, ids in decoded if not ready.isdisjoint(ids)], what="job message")
-    done = [m for m, ids in decoded if ready.isdisjoint(ids)] + malformed + given_up
+    messages = decoded(messages)
+    named = [m for m in messages if m[JOB_IDS] is not None]
+    malformed = [m for m in messages if m[JOB_IDS] is None]
+    ready = still_ready(queue, (job_id for m in named for job_id in m[JOB_IDS]))
+    kept, given_up = give_up_poisoned([m for m in named if not ready.isdisjoint(m[JOB_IDS])], what="job message")
+    done = [m for m in named if ready.isdisjoint(m[JOB_IDS])] + malformed + given_up
     delete_batches(client, queue_url, done, what="job message")
     log.info("%d job message(s): %d deleted (%d malformed), %d kept for later",
              len(messages), len(done), len(malformed), len(kept))  # fmt: skip

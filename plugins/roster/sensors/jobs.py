@@ -93,6 +93,23 @@ class JobMessageSensor(AttributedSqsSensor):
                 timeout=None,  # the trigger gives up itself, skipping the run (soft fail)
             )  # fmt: skip
 
+    def poll_sqs(self, sqs_conn: Any) -> Any:
+        """A receive, its messages decoded as they arrive (see :func:`roster.jobs.broker.decoded`)."""
+        from roster.jobs.broker import decoded
+
+        response = super().poll_sqs(sqs_conn)
+        if response.get("Messages"):
+            response["Messages"] = decoded(response["Messages"])
+        return response
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> None:
+        """Ended by the provider's trigger event (deferred without ``queue_setting``): its messages decoded."""
+        from roster.jobs.broker import decoded
+
+        if event and event.get("message_batch"):
+            event = {**event, "message_batch": decoded(event["message_batch"])}
+        super().execute_complete(context, event)
+
     def _start_trigger_kwargs(self) -> dict[str, Any]:
         return {
             "sqs_queue": "", "queue_setting": self.queue_setting, "give_up_after": float(self.timeout),

@@ -81,6 +81,8 @@ class JobMessageTrigger(AttributedSqsTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from asgiref.sync import sync_to_async
 
+        from roster.jobs.broker import decoded
+
         if not self.sqs_queue and self.queue_setting:
             self.sqs_queue = await sync_to_async(settings.required_setting)(self.queue_setting)
         deadline = time.monotonic() + self.give_up_after
@@ -89,7 +91,7 @@ class JobMessageTrigger(AttributedSqsTrigger):
                 messages = await self.poke(client=client)
                 if messages:
                     self.log.info("%d job message(s) received on %s", len(messages), self.sqs_queue)
-                    yield TaskSuccessEvent(xcoms={"messages": json_safe(messages)})
+                    yield TaskSuccessEvent(xcoms={"messages": json_safe(decoded(messages))})
                     return
                 if time.monotonic() >= deadline:
                     self.log.info("no job message within %.0f s: this run is skipped", self.give_up_after)
