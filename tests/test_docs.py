@@ -44,3 +44,12 @@ def test_the_site_builds_strict_with_the_readme_command():
         assert f'id="{name}"' in api, f"the API page lacks {name}"
     install = (site / "install" / "index.html").read_text(encoding="utf-8")
     assert "roster pools --import" in re.sub(r"<[^>]+>", "", install), "README's install commands on the install page"
+
+
+def test_every_setting_the_package_reads_is_in_the_configuration_reference():
+    code = " ".join(p.read_text(encoding="utf-8") for p in (ROOT / "plugins" / "roster").rglob("*.py"))
+    names = set(re.findall(r"\b(?:ROSTER|CACHE_TTL)_[A-Z0-9_]+\b", code))
+    reference = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert len(names) > 15, names
+    missing = sorted(name for name in names if f"`{name}`" not in reference)
+    assert not missing, f"settings the package reads that docs/configuration.md does not list: {missing}"
