@@ -20,15 +20,15 @@ Configurations, in this order in each round:
   to SIZE on the MariaDB server and one read of the pages a warmup reads (users, the covering index): a server
   sized for its data, in its steady state. This is the SERVER's setting, not roster's: the bench prints the size it
   found and restores it at the end (other clients share the server).
-- ``executor`` (with ``--use-executor``): ``dags test --use-executor`` with ``LocalExecutor``, a throw-away
-  PostgreSQL metadata database (``ROSTER_BENCH_POSTGRES``, default postgresql://postgres@127.0.0.1:5432; dropped
-  after) and an ``airflow api-server`` on a free loopback port (the execution API the task processes call; its
-  start-up is printed, outside the run). ``dags test --use-executor`` hands every runnable task to the executor
+- ``executor`` (with ``--use-executor``; on the server as found, and resized too with ``--buffer-pool``): ``dags
+  test --use-executor`` with ``LocalExecutor``, a throw-away PostgreSQL metadata database
+  (``ROSTER_BENCH_POSTGRES``, default postgresql://postgres@127.0.0.1:5432; dropped after) and an ``airflow
+  api-server`` on a free loopback port (the execution API the task processes call; its start-up is printed, outside
+  the run). ``dags test --use-executor`` hands every runnable task to the executor
   without looking at pools, so the executor's parallelism is set to the pool's 2 slots: at most 2 shards at once,
   what the pool allows under a scheduler (the bench prints the most that overlapped). ``[workers]
   min_heartbeat_interval`` is 1 s instead of 5: a task's supervisor otherwise notices a finished task process up to
-  5 s late now and then (seen on shards and on summary), and the slot stays taken meanwhile. With
-  ``--buffer-pool`` it runs on the resized server.
+  5 s late now and then (seen on shards and on summary), and the slot stays taken meanwhile.
 
 ``--baseline REV`` adds a first configuration: sequential with roster's package as at git revision REV (``git
 archive`` of its plugins/ put first on PYTHONPATH). ``--rounds N`` repeats the configurations N times; the best
@@ -189,7 +189,7 @@ def baseline_source(rev: str, home: Path) -> Path:
 
 
 def dag_run(env: dict[str, str], client, modulo: int, executor: bool) -> dict:
-    client.flushdb(asynchronous=True)  # a million keys: freed in the background, not in the command's time
+    client.flushdb()  # synchronous: Redis frees the last run's million keys before this run, not during it
     conf = json.dumps({"modulo": modulo})
     command = [str(BIN / "airflow"), "dags", "test", "roster_user_cache_warmup", "-c", conf]
     home = Path(env["AIRFLOW_HOME"])
@@ -245,7 +245,10 @@ def configurations(args, home: Path, stack: contextlib.ExitStack) -> list[tuple[
         prepare_home(exec_env)
         started = stack.enter_context(dag_servers.api_server(BIN / "airflow", exec_env, port, home / "api-server.log"))
         print(f"airflow api-server (execution API for the LocalExecutor's tasks) up in {started:.1f} s, outside the runs")
-        configs.append((f"executor: LocalExecutor, parallelism {POOL_SLOTS}{pool}", exec_env, True, bool(pool)))
+        label = f"executor: LocalExecutor, parallelism {POOL_SLOTS}"
+        configs.insert(len(configs) - bool(pool), (label, exec_env, True, False))
+        if pool:
+            configs.append((label + pool, exec_env, True, True))
     return configs
 
 
