@@ -266,8 +266,10 @@ def run_rounds(args, configs, client) -> dict[str, list[dict]]:
                           f"{size / dag_servers.MIB:,.0f} MiB (the server's setting); its pages read once in {warm:.1f} s")  # fmt: skip
                     resized = True
                 result = dag_run(env, client, args.modulo, executor)
+                retried = [task for task, _, _ in result["tasks"] if "(try" in task]
                 print(f"{label}: run {result['run']:.2f} s, wall {result['wall']:.2f} s, load average "
-                      f"{' '.join(f'{x:.2f}' for x in result['load'])}", flush=True)  # fmt: skip
+                      f"{' '.join(f'{x:.2f}' for x in result['load'])}"
+                      + (f"; retried: {', '.join(retried)}" if retried else ""), flush=True)  # fmt: skip
                 results.setdefault(label, []).append(result)
             if resized:
                 dag_servers.set_buffer_pool(MARIADB, found)
