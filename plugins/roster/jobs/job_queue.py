@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from roster import settings
@@ -25,7 +25,7 @@ from roster.jobs.maintenance import Cleaner, Rebroker, Rescuer
 from roster.jobs.model import Job, NewJob, backoff, dumps_parameters
 from roster.jobs.outcomes import ProcessSummary
 from roster.jobs.publisher import Publisher, new_job
-from roster.jobs.states import FINISHED_STATES, UNFINISHED
+from roster.jobs.states import FINISHED_STATES, UNFINISHED, State
 from roster.jobs.store import Store, ts, utcnow
 
 if TYPE_CHECKING:
@@ -96,16 +96,26 @@ class JobQueue:
         self, callback_name: str, parameters: dict[str, Any] | None = None, *, serial_group: str | None = None,
         identifier: str | None = None, unique: bool = False, available_at: datetime | None = None,
         delay: float | None = None, priority: int | None = None, queue: str | None = None, conn=None,
+        concurrency_key: str | None = None, concurrency: int | None = None, rate_key: str | None = None,
+        unique_for: timedelta | float | None = None, unique_states: Sequence[State | str] | None = None,
     ) -> int | None:  # fmt: skip
         """Add a job; return its id (``None`` inside :meth:`bulk`, where ids come back from the block).
 
         :param unique: at most one job per (queue, identifier) ever runs; later ones are stored REDUNDANT
         :param conn: a SQLAlchemy connection whose transaction the insert joins (the broker is told on commit of
             :meth:`transaction` only); by default the job is committed at once
+        :param concurrency_key: at most ``concurrency`` (or the callback's ``@job(concurrency=N)``) PROCESSING jobs
+            with this key at once, across consumers and lanes; the others wait READY, without using an attempt
+        :param rate_key: the callback's ``@job(rate=...)`` counts per this key instead of for all its jobs
+        :param unique_for: REDUNDANT if a job of the queue with this identifier was published within this period
+            (in ``unique_states``, by default any state but REDUNDANT and CANCELLED); race-free
+        :param unique_states: REDUNDANT while a job with this identifier is in one of these states (by name or
+            State), e.g. ``("READY", "PROCESSING")``: not while one waits or runs, again once it ended
         """
         job = new_job(callback_name, parameters, default_queue=self.queue, serial_group=serial_group,
                       identifier=identifier, unique=unique, available_at=available_at, delay=delay,
-                      priority=priority, queue=queue)  # fmt: skip
+                      priority=priority, queue=queue, concurrency_key=concurrency_key, concurrency=concurrency,
+                      rate_key=rate_key, unique_for=unique_for, unique_states=unique_states)  # fmt: skip
         return self.publisher.publish(job, conn)
 
     def publish_checked(self, jobs: Sequence[NewJob]) -> list[int]:
