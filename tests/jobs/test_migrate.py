@@ -49,3 +49,6 @@ def test_an_older_table_gets_the_upgrades_it_lacks_and_keeps_its_rows(engine):
     queue = JobQueue(engine)
     queue.publish("noop")
     assert queue.process()["finished"] == 2  # the upgraded table works: the old row and a new one
+    with queue.batch("after-upgrade") as batch:  # and its new columns and tables: flow control, batches
+        batch.publish("limited", {"key": "x"}, concurrency_key="t")
+    assert queue.process()["finished"] == 1 and queue.announce_batches() == ["after-upgrade"]

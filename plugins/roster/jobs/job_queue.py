@@ -17,6 +17,7 @@ from roster.connections import engine_for
 from roster.errors import NoJobTableError
 from roster.jobs import fencing, limits, registry
 from roster.jobs.admin import Admin
+from roster.jobs.batches import Batch, announce, open_batch, progress, sweep
 from roster.jobs.claim import ClaimRequest, claim
 from roster.jobs.config import ConsumerConfig, Deadline, Listeners
 from roster.jobs.consumer import DEFAULT_CLAIM_BATCH, Consumer, Limits
@@ -130,6 +131,26 @@ class JobQueue:
         """Publishes inside are inserted many rows per statement when the block ends; the list yielded is filled
         with their ids then. Unique jobs are inserted one by one (each needs its own race on the unique index)."""
         return self.publisher.bulk()
+
+    def batch(self, name: str, *, on_complete: str | None = None) -> contextlib.AbstractContextManager[Batch]:
+        """A batch: ``with queue.batch("nightly-import", on_complete="report") as b: b.publish(...)``. Its jobs are
+        inserted when the block ends (as in :meth:`bulk`); once every one of them ended (FINISHED, failed for good
+        or cancelled), the callback ``on_complete`` runs once with ``batch={"id", "name", "total", "finished",
+        "failed", "cancelled"}`` and the Asset ``roster://batches/<name>`` gets an event (see docs/flow-control.md)."""
+        return open_batch(self.publisher, self.queue, name, on_complete)
+
+    def batches(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest batches of the queue with their progress (jobs per outcome, counted now)."""
+        with self.store.reading() as tx:
+            return progress(tx, self.queue, limit)
+
+    def announce_batches(self) -> list[str]:
+        """Complete the batches whose last check was lost (see :func:`roster.jobs.batches.sweep`), then take the
+        completed batches not announced yet, each for one caller: their names, for their Asset events."""
+        with self.store.transaction() as tx:
+            sweep(tx, self.queue)
+        with self.store.transaction() as tx:
+            return announce(tx, self.queue)
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
         """A connection in a transaction for your own writes and ``publish(..., conn=conn)``: jobs are sent to the
