@@ -114,6 +114,26 @@ def test_jobs_queue_option_after_the_sub_command_and_stats_of_an_empty_queue(mar
     assert (orjson.loads(stats.stdout)["superseded"], orjson.loads(stats.stdout)["late_renewals"]) == (0, [])
 
 
+def test_jobs_batches_shows_progress_per_batch(mariadb_engine):
+    from roster.jobs import JobQueue
+
+    queue = JobQueue(mariadb_engine, queue="q_batches")
+    with queue.batch("cli-import", on_complete="batch_report") as batch:
+        for i in range(4):
+            batch.publish("batch_item", {"key": f"c{i}", "fail": i == 0})
+    queue.process(limit=4)
+
+    shown = run("jobs", "batches", "--queue", "q_batches")
+    as_json = run("jobs", "batches", "--queue", "q_batches", "--json")
+
+    assert shown.returncode == 0, shown.stderr
+    assert (f"batch {batch.id} cli-import: complete, 4/4 ended (finished 3, failed 1, cancelled 0), 0 to go; "
+            "on_complete batch_report; asset roster://batches/cli-import") in shown.stdout  # fmt: skip
+    (found,) = orjson.loads(as_json.stdout)
+    assert (found["finished"], found["failed"], found["state"]) == (3, 1, "complete")
+    assert run("jobs", "batches", "--queue", "nothing-here").stdout.strip() == "no batches in queue nothing-here"
+
+
 def test_no_masking_noise_on_a_cli_run(mariadb_engine, redis_client):
     # The test Redis connection has the extra db=<n>, too short to mask: Airflow used to warn "Skipping masking
     # for a secret as it's too short" on every run that resolved it.

@@ -1,4 +1,4 @@
-"""``roster jobs ...``: publish, process, stats, update-schema, clear-finished, failed show|retry|remove,
+"""``roster jobs ...``: publish, process, stats, batches, update-schema, clear-finished, failed show|retry|remove,
 stop-consumers, cancel. Wired into the main CLI by :func:`add_jobs_subcommands`."""
 
 from __future__ import annotations
@@ -127,6 +127,27 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def cmd_batches(args) -> int:
+    queue = _queue(args)
+    if _no_job_table(queue, args.json):
+        return 0
+    found = queue.batches(limit=args.limit)
+    if args.json:
+        print_json(found)
+        return 0
+    if not found:
+        print_result(f"no batches in queue {queue.queue}")
+    for batch in found:
+        done = batch["finished"] + batch["failed"] + batch["cancelled"]
+        print_result(
+            f"batch {batch['id']} {batch['name']}: {batch['state']}, {done}/{batch['total']} ended (finished "
+            f"{batch['finished']}, failed {batch['failed']}, cancelled {batch['cancelled']}), {batch['unfinished']} to "
+            f"go; on_complete {batch['on_complete'] or '-'}; asset {batch['asset']}"
+            + (f" announced {batch['announced_at']}" if batch["announced_at"] else "")
+        )
+    return 0
+
+
 def late_renewals(queue) -> list[dict]:
     """Consumers more than half a lease behind on their renewals: stalled or starved, about to lose their jobs."""
     from roster.monitor.overview import QueueOverview
@@ -222,6 +243,11 @@ def _add_admin(sub) -> None:
     stats = sub.add_parser("stats", help="counts per queue, state and lane")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=cmd_stats)
+
+    batches = sub.add_parser("batches", help="progress per batch, newest first")
+    batches.add_argument("--limit", type=_number(int), default=50, help="batches shown (default 50)")
+    batches.add_argument("--json", action="store_true")
+    batches.set_defaults(handler=cmd_batches)
 
     sub.add_parser("update-schema", help="create or upgrade the job table").set_defaults(handler=cmd_update_schema)
 
