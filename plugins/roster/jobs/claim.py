@@ -79,8 +79,9 @@ def claim(tx: Tx, request: ClaimRequest) -> list[Job]:
     return sorted(claimed, key=lambda job: (job.priority, job.id))
 
 
-def select_candidates(tx: Tx, params: dict[str, Any]) -> list[flow.Candidate]:
-    return [flow.Candidate(*row) for row in tx.rows("claim_candidates", **{**params, "batch": params["batch"] * CANDIDATE_DEPTH})]
+def select_candidates(tx: Tx, params: dict[str, Any]) -> list[tuple]:
+    """Rows of ``claim_candidates``: the id, then the flow-control columns (see :func:`roster.jobs.flow.admit`)."""
+    return tx.rows("claim_candidates", **{**params, "batch": params["batch"] * CANDIDATE_DEPTH})
 
 
 def lock_candidates(tx: Tx, candidates: list[int], batch: int) -> list[tuple]:

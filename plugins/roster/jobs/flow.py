@@ -66,10 +66,6 @@ class Candidate:
     rate_key: str | None = None
     rate_limit: str | None = None
 
-    @property
-    def limited(self) -> bool:
-        return self.concurrency_key is not None or self.rate_key is not None
-
 
 @dataclass
 class RateWindow:
@@ -80,11 +76,13 @@ class RateWindow:
     next_free: datetime
 
 
-def admit(tx: Tx, candidates: list[Candidate], batch: int) -> tuple[list[int], datetime | None]:
-    """The ids of ``candidates`` a claim may take (at most ``batch``, in their order), over-rate ones deferred; and
-    the time the keys were locked (the claim's start time, then), ``None`` when no candidate has a key."""
-    if not any(candidate.limited for candidate in candidates):
-        return [candidate.id for candidate in candidates], None
+def admit(tx: Tx, rows: list[tuple], batch: int) -> tuple[list[int], datetime | None]:
+    """The ids of the candidates (``claim_candidates`` rows) a claim may take (at most ``batch``, in their order),
+    over-rate ones deferred; and the time the keys were locked (the claim's start time, then), ``None`` when no
+    candidate has a key: that case reads the rows once and builds nothing, as the no-op claim path must stay fast."""
+    if all(row[1] is None and row[3] is None for row in rows):
+        return [row[0] for row in rows], None
+    candidates = [Candidate(*row) for row in rows]
     keys = {c.concurrency_key for c in candidates if c.concurrency_key is not None}
     rates = {c.rate_key: Rate.parse("rate_limit", c.rate_limit) for c in candidates if c.rate_key is not None}
     names = sorted({f"c\x1f{key}" for key in keys} | {f"r\x1f{key}" for key in rates})
