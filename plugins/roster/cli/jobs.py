@@ -45,13 +45,16 @@ def cmd_publish(args) -> int:
         raise InvalidOptionError(f"--params is not JSON: {exc}") from None
     job_id = _queue(args).publish(
         args.callback, parameters, serial_group=args.serial_group, identifier=args.identifier, unique=args.unique,
-        priority=args.priority, delay=args.delay, queue=args.queue,
+        priority=args.priority, delay=args.delay, queue=args.queue, concurrency_key=args.concurrency_key,
+        concurrency=args.concurrency, rate_key=args.rate_key, unique_for=args.unique_for,
+        unique_states=args.unique_states.split(",") if args.unique_states else None,
     )  # fmt: skip
     print_result(job_id)
     return 0
 
 
-FILE_FIELDS = ("callback", "params", "priority", "serial_group", "identifier", "unique", "delay", "queue")
+FILE_FIELDS = ("callback", "params", "priority", "serial_group", "identifier", "unique", "delay", "queue",
+               "concurrency_key", "concurrency", "rate_key", "unique_for", "unique_states")  # fmt: skip
 
 
 def _publish_file(args) -> int:
@@ -223,6 +226,11 @@ def _add_publish(sub) -> None:
     publish.add_argument("--unique", action="store_true")
     publish.add_argument("--priority", type=int)
     publish.add_argument("--delay", type=_number(float), help="seconds before it may run")
+    publish.add_argument("--concurrency-key", help="at most --concurrency (or the callback's) PROCESSING with this key")
+    publish.add_argument("--concurrency", type=int, help="this job's concurrency limit (default: the callback's)")
+    publish.add_argument("--rate-key", help="the callback's rate limit counts per this key")
+    publish.add_argument("--unique-for", type=_number(float), help="seconds: REDUNDANT if its identifier was published")
+    publish.add_argument("--unique-states", help="REDUNDANT while a job of its identifier is in one: READY,PROCESSING")
     publish.set_defaults(handler=cmd_publish)
 
 
