@@ -88,11 +88,13 @@ class NewJob(NamedTuple):
         }  # fmt: skip
 
     def bulk_row(self) -> list[Any]:
-        """One element of ``insert_many``'s JSON rows (the statement stamps the times)."""
+        """One element of ``insert_many``'s JSON rows (the statement stamps the times); the flow-control and batch
+        fields only when one is set (a missing element reads as NULL), so plain jobs cost what they did."""
         available_at = ts(self.available_at) if self.available_at else None
-        return [self.queue, self.priority, self.callback_name, self.parameters, available_at, self.serial_group,
-                self.identifier, self.concurrency_key, self.concurrency_limit, self.rate_key, self.rate_limit,
-                self.batch_id]  # fmt: skip
+        row = [self.queue, self.priority, self.callback_name, self.parameters, available_at, self.serial_group,
+               self.identifier]  # fmt: skip
+        flow = (self.concurrency_key, self.concurrency_limit, self.rate_key, self.rate_limit, self.batch_id)
+        return row + list(flow) if flow != (None, None, None, None, None) else row
 
 
 @dataclass(frozen=True)

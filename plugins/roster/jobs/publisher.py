@@ -66,6 +66,8 @@ def new_job(callback_name: str, parameters: dict[str, Any] | None, *, default_qu
 
 
 def _options(callback: registry.Callback, identifier: str | None, unique: bool, options: dict[str, Any]) -> dict:
+    if not options and callback.concurrency is None and callback.rate is None:
+        return {}  # the common job: nothing to check, nothing to add
     unknown = options.keys() - {"concurrency_key", "concurrency", "rate_key", "unique_for", "unique_states", "batch_id"}
     if unknown:
         raise TypeError(f"new_job() got unexpected keyword argument(s) {', '.join(sorted(unknown))}")
