@@ -100,3 +100,12 @@ def test_a_bad_concurrency_is_refused_when_the_callback_registers():
 
     with pytest.raises(InvalidOptionError, match=r"@job\('typo'\) concurrency must be a whole number from 1"):
         job("typo", concurrency=0)(lambda: None)
+
+
+def test_a_rate_key_too_long_for_its_column_is_refused(queue):
+    from roster.jobs import job
+
+    job("r" * 100, rate="5/s")(lambda: None)
+    with pytest.raises(InvalidOptionError, match="rate_key is too long: with the callback's name it takes 292 "
+                                                 "characters, at most 253 fit"):  # fmt: skip
+        queue.publish("r" * 100, rate_key="k" * 191)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from roster.jobs.registry import Callback
 
 # unique_for without unique_states: any twin counts but one that was only a duplicate itself, or cancelled.
+RATE_KEY_CHARS = 253  # rate_key VARCHAR(255), and its lock row's name "r" + 0x1f + rate_key
 DEFAULT_UNIQUE_STATES = tuple(int(s) for s in State if s not in (State.REDUNDANT, State.CANCELLED))
 
 
@@ -41,6 +42,9 @@ def flow_fields(callback: Callback, *, concurrency_key: str | None, concurrency:
         fields.update(concurrency_key=concurrency_key or callback.name, concurrency_limit=limit)
     if callback.rate is not None:
         bucket = callback.name if rate_key is None else f"{callback.name}\x1f{rate_key}"
+        if len(bucket) > RATE_KEY_CHARS:
+            raise InvalidOptionError(f"rate_key is too long: with the callback's name it takes {len(bucket)} characters, "
+                                     f"at most {RATE_KEY_CHARS} fit")  # fmt: skip
         fields.update(rate_key=bucket, rate_limit=str(callback.rate))
     return fields
 
