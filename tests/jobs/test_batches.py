@@ -84,6 +84,22 @@ def test_a_batch_does_not_complete_before_its_block_ends_nor_when_it_fails(queue
     assert "never" not in [r[0] for r in runs(engine)]
 
 
+def test_a_consumer_without_the_on_complete_callback_still_completes_the_batch_once(queue, engine, monkeypatch):
+    from roster.jobs import registry
+
+    with queue.batch("elsewhere", on_complete="batch_report") as batch:
+        batch.publish("batch_item", {"key": "e"})
+    monkeypatch.delitem(registry._CALLBACKS, "batch_report")  # this consumer loads other modules than the publisher
+    monkeypatch.setattr(registry, "load_modules", lambda: None)
+
+    assert queue.process(limit=1)["finished"] == 1
+
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT state, identifier, parameters FROM background_job "
+                                "WHERE callback_name = 'batch_report'")).one()  # fmt: skip
+    assert (row[0], row[1]) == (State.READY, f"batch-{batch.id}") and '"finished":1' in row[2].replace(" ", "")
+
+
 @pytest.mark.parametrize("name", ["", "a b", "nightly/import", "x" * 192, None])
 def test_a_bad_batch_name_is_refused_naming_the_asset(queue, name):
     with pytest.raises(InvalidOptionError, match="batch name must be"):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from roster.errors import InvalidOptionError
 from roster.jobs import registry
+from roster.jobs.model import NewJob, dumps_parameters
 from roster.jobs.publisher import new_job
 from roster.jobs.states import State
 from roster.jobs.store import Tx, ts, utcnow
@@ -121,11 +122,22 @@ def complete(tx: Tx, batch_ids: Iterable[int]) -> list[CompletedBatch]:
         )  # fmt: skip
         tx.run("batch_record", id=batch_id, finished=done.finished, failed=done.failed, cancelled=done.cancelled)
         if on_complete is not None:
-            job = new_job(on_complete, {"batch": done.counts()}, default_queue=queue, identifier=f"batch-{batch_id}")
-            tx.run("insert", **job.insert_params(now))
+            tx.run("insert", **_on_complete_job(on_complete, done, queue).insert_params(now))
         log.info("batch %d (%s) complete: %s", batch_id, name, done.counts())
         completed.append(done)
     return completed
+
+
+def _on_complete_job(on_complete: str, done: CompletedBatch, queue: str) -> NewJob:
+    """The ``on_complete`` job; published even where its callback is not registered (a consumer loading other
+    modules than the publisher did): the batch completes once, and its consumers run it."""
+    parameters = {"batch": done.counts()}
+    try:
+        return new_job(on_complete, parameters, default_queue=queue, identifier=f"batch-{done.id}")
+    except InvalidOptionError as exc:
+        log.warning("batch %d (%s): on_complete %s published unchecked here: %s", done.id, done.name, on_complete, exc)
+        return NewJob(queue, registry.DEFAULT_PRIORITY, on_complete, dumps_parameters(parameters),
+                      identifier=f"batch-{done.id}")  # fmt: skip
 
 
 def sweep(tx: Tx, queue: str) -> list[CompletedBatch]:
