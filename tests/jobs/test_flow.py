@@ -110,3 +110,15 @@ def test_a_limited_job_waits_ready_and_another_key_passes_it(engine):
         held[1]: State.READY, held[2]: State.READY}
     assert queue.claim(batch=10) == []  # nothing to claim while a0 runs
     assert queue.ready_count() == 2  # counted as ready by the sensor's read; see waiting_for_limit for the split
+
+
+def test_a_claim_spends_a_rate_window_only_on_the_jobs_it_takes(engine):
+    queue = JobQueue(engine)
+    for i in range(25):
+        queue.publish("rated", {"key": f"w{i}"})  # 20 per 2 s
+
+    assert len(queue.claim(batch=5)) == 5
+    assert queue.ready_count() == 20  # none deferred: the window has 15 more starts, for the next claims
+    assert len(queue.claim(batch=30)) == 15
+    assert queue.ready_count() == 0  # the last 5 wait for the window, deferred
+    assert sorted(states(engine).values()).count(State.READY) == 5

@@ -59,7 +59,7 @@ def claim(tx: Tx, request: ClaimRequest) -> list[Job]:
         candidates = select_candidates(tx, params)
         if not candidates:
             break
-        ids, locked_at = flow.admit(tx, candidates, request.batch * CANDIDATE_DEPTH)
+        ids, locked_at = flow.admit(tx, candidates, request.batch, request.batch * CANDIDATE_DEPTH)
         if locked_at is not None:
             params["now"] = ts(locked_at)
         if not ids:

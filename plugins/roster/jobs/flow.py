@@ -76,10 +76,14 @@ class RateWindow:
     next_free: datetime
 
 
-def admit(tx: Tx, rows: list[tuple], batch: int) -> tuple[list[int], datetime | None]:
-    """The ids of the candidates (``claim_candidates`` rows) a claim may take (at most ``batch``, in their order),
+def admit(tx: Tx, rows: list[tuple], batch: int, depth: int) -> tuple[list[int], datetime | None]:
+    """The ids of the candidates (``claim_candidates`` rows) a claim may take (at most ``depth``, in their order),
     over-rate ones deferred; and the time the keys were locked (the claim's start time, then), ``None`` when no
-    candidate has a key: that case reads the rows once and builds nothing, as the no-op claim path must stay fast."""
+    candidate has a key: that case reads the rows once and builds nothing, as the no-op claim path must stay fast.
+
+    ``depth`` leaves room for rows other consumers lock first (SKIP LOCKED); rate-limited jobs are admitted up to
+    ``batch`` only (nobody else can take them while this claim holds their key), so a window's room is not spent on
+    jobs this claim will not take."""
     if all(row[1] is None and row[3] is None for row in rows):
         return [row[0] for row in rows], None
     candidates = [Candidate(*row) for row in rows]
@@ -93,11 +97,13 @@ def admit(tx: Tx, rows: list[tuple], batch: int) -> tuple[list[int], datetime | 
     admitted: list[int] = []
     deferred: dict[datetime, list[int]] = {}
     for candidate in candidates:
-        if len(admitted) >= batch:
+        if len(admitted) >= depth:
             break
         key, window = candidate.concurrency_key, windows.get(candidate.rate_key)
         if key is not None and running[key] >= (candidate.concurrency_limit or 1):
             continue  # waits READY for a PROCESSING job of its key to end; no attempt used
+        if window is not None and len(admitted) >= batch:
+            continue  # the claim is full: left READY for the next one
         if window is not None and window.room <= 0:
             deferred.setdefault(window.next_free, []).append(candidate.id)
             continue
