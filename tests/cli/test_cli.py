@@ -114,6 +114,41 @@ def test_jobs_queue_option_after_the_sub_command_and_stats_of_an_empty_queue(mar
     assert (orjson.loads(stats.stdout)["superseded"], orjson.loads(stats.stdout)["late_renewals"]) == (0, [])
 
 
+def test_jobs_batches_shows_progress_per_batch(mariadb_engine):
+    from roster.jobs import JobQueue
+
+    queue = JobQueue(mariadb_engine, queue="q_batches")
+    with queue.batch("cli-import", on_complete="batch_report") as batch:
+        for i in range(4):
+            batch.publish("batch_item", {"key": f"c{i}", "fail": i == 0})
+    queue.process(limit=4)
+
+    shown = run("jobs", "batches", "--queue", "q_batches")
+    as_json = run("jobs", "batches", "--queue", "q_batches", "--json")
+
+    assert shown.returncode == 0, shown.stderr
+    assert (f"batch {batch.id} cli-import: complete, 4/4 ended (finished 3, failed 1, cancelled 0), 0 to go; "
+            "on_complete batch_report; asset roster://batches/cli-import") in shown.stdout  # fmt: skip
+    (found,) = orjson.loads(as_json.stdout)
+    assert (found["finished"], found["failed"], found["state"]) == (3, 1, "complete")
+    assert run("jobs", "batches", "--queue", "nothing-here").stdout.strip() == "no batches in queue nothing-here"
+
+
+def test_jobs_publish_with_flow_control_and_unique_for(mariadb_engine):
+    args = ("jobs", "publish", "limited", "--params", '{"key": "c"}', "--queue", "q_flow", "--identifier", "c1")
+    first = run(*args, "--concurrency-key", "tenant-1", "--unique-for", "3600")
+    twin = run(*args, "--concurrency-key", "tenant-1", "--unique-for", "3600")
+    bad = run(*args, "--concurrency-key", "tenant-1", "--concurrency", "0")
+
+    assert first.returncode == 0 and twin.returncode == 0, first.stderr + twin.stderr
+    with mariadb_engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, state, concurrency_key, concurrency_limit FROM background_job "
+                                 "WHERE queue = 'q_flow' ORDER BY id")).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [(int(first.stdout), 1, "tenant-1", 3), (int(twin.stdout), 7, "tenant-1", 3)]
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert "concurrency must be a whole number from 1 to 100000, got 0" in bad.stderr
+
+
 def test_no_masking_noise_on_a_cli_run(mariadb_engine, redis_client):
     # The test Redis connection has the extra db=<n>, too short to mask: Airflow used to warn "Skipping masking
     # for a secret as it's too short" on every run that resolved it.

@@ -26,7 +26,8 @@ def _ti_states(dagrun) -> dict:
 
 def test_job_queue_dag_drains_every_lane_most_urgent_first(dagbag, maria):
     dag = dagbag.dags["roster_job_queue"]
-    assert sorted(t.task_id for t in dag.tasks) == ["consume_roster_jobs_all", "consume_roster_jobs_urgent", "outcomes"]
+    assert sorted(t.task_id for t in dag.tasks) == ["announce_batches", "consume_roster_jobs_all",
+                                                   "consume_roster_jobs_urgent", "outcomes"]  # fmt: skip
     assert dag.task_dict["outcomes"].upstream_task_ids == {"consume_roster_jobs_all", "consume_roster_jobs_urgent"}
     queue = JobQueue(maria)
     for key, priority in [("p50", 50), ("p3", 3), ("p20", 20), ("p1", 1), ("p99", 99), ("p5", 5)]:
@@ -38,10 +39,40 @@ def test_job_queue_dag_drains_every_lane_most_urgent_first(dagbag, maria):
     assert set(states(maria).values()) == {State.FINISHED}
     assert [r[0] for r in runs(maria)] == ["p1", "p3", "p5", "p20", "p50", "p99"]
     # One mapped consumer per pool slot of each lane (roster/pools.json: 1 urgent, 3 general).
-    mapped = sorted(key for key in _ti_states(dagrun) if key[0] != "outcomes")
+    mapped = sorted(key for key in _ti_states(dagrun) if key[0] not in ("outcomes", "announce_batches"))
     assert mapped == [("consume_roster_jobs_all", i) for i in range(3)] + [("consume_roster_jobs_urgent", 0)]
     outcomes = dagrun.get_task_instance("outcomes").xcom_pull(task_ids="outcomes", key="outcomes")
     assert outcomes["finished"] == 6 and outcomes["permanently_failed"] == 0
+
+
+def _asset_events(uri: str) -> list:
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        return list(session.scalars(select(AssetEvent.extra).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+                                    .where(AssetModel.uri == uri)))  # fmt: skip
+
+
+def test_job_queue_dag_announces_a_completed_batch_as_an_asset_event_once(dagbag, maria):
+    uri = "roster://batches/dag-test-import"
+    before = len(_asset_events(uri))
+    queue = JobQueue(maria)
+    with queue.batch("dag-test-import", on_complete="batch_report") as batch:
+        for i in range(30):
+            batch.publish("batch_item", {"key": f"d{i}", "fail": i == 7})
+
+    dagrun = dagbag.dags["roster_job_queue"].test()
+
+    assert dagrun.state == "failed"  # the outcomes task reports the job failed for good; the rest went well
+    announce = dagrun.get_task_instance("announce_batches")
+    assert announce.state == "success"
+    assert announce.xcom_pull(task_ids="announce_batches") == ["dag-test-import"]
+    assert [r[0] for r in runs(maria) if r[0].startswith("report")] == ["report dag-test-import 30 29 1 0"]
+    assert len(_asset_events(uri)) == before + 1
+    dagbag.dags["roster_job_queue"].test()
+    assert len(_asset_events(uri)) == before + 1  # announced once
 
 
 def test_job_queue_dag_on_an_empty_table_finishes_in_seconds(dagbag, maria):

@@ -104,3 +104,30 @@ def stall(key: str, sleeps: list[float], outcomes: list[str]) -> str:
     if outcomes[run] == "fail":
         raise ConnectionError(f"run {run} failed")
     return key
+
+
+@job("limited", priority=50, concurrency=3)
+def limited(key: str, sleep: float = 0.0) -> str:
+    """At most 3 PROCESSING per concurrency_key (the publish's), recorded like record."""
+    return record(key, sleep)
+
+
+@job("rated", priority=50, rate="20/2s")
+def rated(key: str) -> str:
+    """At most 20 starts in any 2 s, across consumers."""
+    return record(key)
+
+
+@job("batch_item", priority=50)
+def batch_item(key: str, fail: bool = False) -> str:
+    if fail:
+        raise PermanentError(f"{key} can never work")
+    return key
+
+
+@job("batch_report", priority=40)
+def batch_report(batch: dict) -> None:
+    """A batch's on_complete: records its counts (the run key) when it runs."""
+    now = time.time()
+    _record(f"report {batch['name']} {batch['total']} {batch['finished']} {batch['failed']} {batch['cancelled']}",
+            now, now)  # fmt: skip

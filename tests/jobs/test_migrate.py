@@ -39,7 +39,9 @@ def test_an_older_table_gets_the_upgrades_it_lacks_and_keeps_its_rows(engine):
 
     assert added == [f"{kind} {name}" for _, kind, name in migrations()]
     assert added == ["column cancel_requested", "index idx_background_job_attempted", "column claim_id",
-                     "column lease_renewed_at"]  # fmt: skip
+                     "column lease_renewed_at", "column concurrency_key", "column concurrency_limit", "column rate_key",
+                     "column rate_limit", "column batch_id", "index idx_background_job_concurrency",
+                     "index idx_background_job_batch"]  # fmt: skip
     assert _shape(engine) == expected
     assert update_schema(engine) == []
     with engine.connect() as conn:
@@ -47,3 +49,6 @@ def test_an_older_table_gets_the_upgrades_it_lacks_and_keeps_its_rows(engine):
     queue = JobQueue(engine)
     queue.publish("noop")
     assert queue.process()["finished"] == 2  # the upgraded table works: the old row and a new one
+    with queue.batch("after-upgrade") as batch:  # and its new columns and tables: flow control, batches
+        batch.publish("limited", {"key": "x"}, concurrency_key="t")
+    assert queue.process()["finished"] == 1 and queue.announce_batches() == ["after-upgrade"]

@@ -29,13 +29,29 @@ def test_waiting_lists_the_most_urgent_first_and_counts_them_all(jobs_engine):
     everything = QueueOverview(jobs_engine).waiting(limit=50)
     top = QueueOverview(jobs_engine).waiting(limit=3)
 
-    assert everything["counts"] == {"ready": 5, "temporarily_failed": 2, "waiting": 1}
+    assert everything["counts"] == {"ready": 5, "temporarily_failed": 2, "waiting": 1, "waiting_for_limit": 0,
+                                    "ready_to_run": 5}  # fmt: skip
     assert [job["id"] for job in everything["jobs"]] == _waiting_in_claim_order(jobs_engine)
     assert [(job["priority"], job["state"]) for job in everything["jobs"]][:4] == [
         (1, "ready"), (1, "ready"), (5, "temporarily_failed"), (5, "temporarily_failed")]  # fmt: skip
     assert top["counts"] == everything["counts"] and top["jobs"] == everything["jobs"][:3]
     job = everything["jobs"][0]
     assert job["callback_name"] == "noop" and job["available_at"].endswith("+00:00") and "{" in job["parameters"]
+
+
+def test_jobs_held_back_by_their_limits_are_counted_apart_from_those_ready_to_run(jobs_engine):
+    queue = JobQueue(jobs_engine)
+    for i in range(3):
+        queue.publish("limited", {"key": f"t{i}"}, concurrency_key="tenant", concurrency=1)
+    for i in range(25):
+        queue.publish("rated", {"key": f"r{i}"})  # 20 per 2 s
+    assert len(queue.claim(batch=30)) == 21  # one of the tenant's, 20 of the rated callback's: the rest wait
+    put(jobs_engine, priority=50, state=State.READY, count=2)
+
+    counts = QueueOverview(jobs_engine).waiting(limit=5)["counts"]
+
+    assert counts["ready"] == 2 + 5 + 2  # the tenant's two, the five rated ones deferred, two plain ones...
+    assert (counts["waiting_for_limit"], counts["ready_to_run"]) == (7, 2)  # ...of which two may run now
 
 
 def test_job_states_and_identifier_jobs_find_only_what_exists(jobs_engine):

@@ -12,7 +12,7 @@ from tests.ui.jobs_data import fill_jobs, ids_in_state, lane_counts, snapshot
 pytestmark = pytest.mark.slow
 
 READS = ["/roster/", "/roster/static/roster.js", "/roster/api/jobs/lanes", "/roster/api/jobs/consumers",
-         "/roster/api/jobs/waiting", "/roster/api/jobs/failed", "/roster/api/warmup/runs",
+         "/roster/api/jobs/waiting", "/roster/api/jobs/batches", "/roster/api/jobs/failed", "/roster/api/warmup/runs",
          "/roster/api/warmup/audit?sample=5"]  # fmt: skip
 ACTIONS = [("/roster/api/jobs/failed/retry", {"all": True}), ("/roster/api/jobs/failed/remove", {"all": True, "confirm": True}),
            ("/roster/api/jobs/stop-consumers", {}), ("/roster/api/warmup/warm-users", {"usernames": ["a"]})]  # fmt: skip
@@ -61,6 +61,20 @@ def test_lanes_show_the_tables_counts(clients, jobs):
     failed = clients["viewer"].get("/roster/api/jobs/failed").body["failed"]
     assert [job["id"] for job in failed] == ids_in_state(jobs, State.PERMANENTLY_FAILED)
     assert all(job["error_message"] == f"boom {job['id']}" for job in failed)
+
+
+def test_batches_show_their_progress_and_waiting_counts_their_limits(clients, jobs):
+    from roster.jobs import JobQueue
+
+    with JobQueue(jobs).batch("api-import") as batch:
+        for i in range(3):
+            batch.publish("batch_item", {"key": f"a{i}"})
+    body = clients["viewer"].get("/roster/api/jobs/batches").body
+    (found,) = [b for b in body["batches"] if b["name"] == "api-import"]
+    assert (found["id"], found["total"], found["unfinished"], found["finished"], found["state"], found["asset"]) == (
+        batch.id, 3, 3, 0, "running", "roster://batches/api-import")
+    counts = clients["viewer"].get("/roster/api/jobs/waiting").body["counts"]
+    assert counts["waiting_for_limit"] == 0 and counts["ready_to_run"] == counts["ready"]
 
 
 def test_an_editor_retries_exactly_the_job_named(clients, jobs):

@@ -1,4 +1,4 @@
-"""``roster jobs ...``: publish, process, stats, update-schema, clear-finished, failed show|retry|remove,
+"""``roster jobs ...``: publish, process, stats, batches, update-schema, clear-finished, failed show|retry|remove,
 stop-consumers, cancel. Wired into the main CLI by :func:`add_jobs_subcommands`."""
 
 from __future__ import annotations
@@ -45,13 +45,16 @@ def cmd_publish(args) -> int:
         raise InvalidOptionError(f"--params is not JSON: {exc}") from None
     job_id = _queue(args).publish(
         args.callback, parameters, serial_group=args.serial_group, identifier=args.identifier, unique=args.unique,
-        priority=args.priority, delay=args.delay, queue=args.queue,
+        priority=args.priority, delay=args.delay, queue=args.queue, concurrency_key=args.concurrency_key,
+        concurrency=args.concurrency, rate_key=args.rate_key, unique_for=args.unique_for,
+        unique_states=args.unique_states.split(",") if args.unique_states else None,
     )  # fmt: skip
     print_result(job_id)
     return 0
 
 
-FILE_FIELDS = ("callback", "params", "priority", "serial_group", "identifier", "unique", "delay", "queue")
+FILE_FIELDS = ("callback", "params", "priority", "serial_group", "identifier", "unique", "delay", "queue",
+               "concurrency_key", "concurrency", "rate_key", "unique_for", "unique_states")  # fmt: skip
 
 
 def _publish_file(args) -> int:
@@ -123,6 +126,27 @@ def cmd_stats(args) -> int:
         print_result(
             f"late lease renewal: worker {late['worker'] or '-'} on {late['hostname']} pid {late['pid']} holds "
             f"{late['jobs']} job(s), last renewed {late['renewed_seconds_ago']} s ago (lease {late['lease_seconds']} s)"
+        )
+    return 0
+
+
+def cmd_batches(args) -> int:
+    queue = _queue(args)
+    if _no_job_table(queue, args.json):
+        return 0
+    found = queue.batches(limit=args.limit)
+    if args.json:
+        print_json(found)
+        return 0
+    if not found:
+        print_result(f"no batches in queue {queue.queue}")
+    for batch in found:
+        done = batch["finished"] + batch["failed"] + batch["cancelled"]
+        print_result(
+            f"batch {batch['id']} {batch['name']}: {batch['state']}, {done}/{batch['total']} ended (finished "
+            f"{batch['finished']}, failed {batch['failed']}, cancelled {batch['cancelled']}), {batch['unfinished']} to "
+            f"go; on_complete {batch['on_complete'] or '-'}; asset {batch['asset']}"
+            + (f" announced {batch['announced_at']}" if batch["announced_at"] else "")
         )
     return 0
 
@@ -202,6 +226,11 @@ def _add_publish(sub) -> None:
     publish.add_argument("--unique", action="store_true")
     publish.add_argument("--priority", type=int)
     publish.add_argument("--delay", type=_number(float), help="seconds before it may run")
+    publish.add_argument("--concurrency-key", help="at most --concurrency (or the callback's) PROCESSING with this key")
+    publish.add_argument("--concurrency", type=int, help="this job's concurrency limit (default: the callback's)")
+    publish.add_argument("--rate-key", help="the callback's rate limit counts per this key")
+    publish.add_argument("--unique-for", type=_number(float), help="seconds: REDUNDANT if its identifier was published")
+    publish.add_argument("--unique-states", help="REDUNDANT while a job of its identifier is in one: READY,PROCESSING")
     publish.set_defaults(handler=cmd_publish)
 
 
@@ -222,6 +251,11 @@ def _add_admin(sub) -> None:
     stats = sub.add_parser("stats", help="counts per queue, state and lane")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=cmd_stats)
+
+    batches = sub.add_parser("batches", help="progress per batch, newest first")
+    batches.add_argument("--limit", type=_number(int), default=50, help="batches shown (default 50)")
+    batches.add_argument("--json", action="store_true")
+    batches.set_defaults(handler=cmd_batches)
 
     sub.add_parser("update-schema", help="create or upgrade the job table").set_defaults(handler=cmd_update_schema)
 

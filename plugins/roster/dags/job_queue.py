@@ -6,6 +6,8 @@ Every minute, drains the `background_job` table lane by lane. Each lane of `rost
 lane's priority range (most urgent first) until it is empty or 50 s have passed. The pool's slots bound how many
 consumers of a lane run at once, here and in `roster_job_broker` alike. `outcomes` adds up the consumers' counts and
 fails, turning the run red, when a job failed for good (the consumers, and the jobs that went well, stay green).
+`announce_batches` emits an Asset event (`roster://batches/<name>`) for each batch that completed, so DAGs scheduled
+on a batch's Asset run once it is done.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG
 
 from roster.jobs.lanes import lane_specs
+from roster.operators.job_batches import AnnounceBatchesOperator
 from roster.operators.job_outcomes import JobOutcomesOperator
 from roster.operators.jobs import ProcessJobsOperator
 
@@ -38,3 +41,4 @@ with DAG(
         for pool, lane in lane_specs().items()
     ]  # fmt: skip
     consumers >> JobOutcomesOperator(task_id="outcomes", lane_results=[consumer.output for consumer in consumers])
+    consumers >> AnnounceBatchesOperator(task_id="announce_batches", trigger_rule="all_done")

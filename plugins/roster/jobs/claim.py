@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from roster.jobs import flow
 from roster.jobs.model import Job
 from roster.jobs.store import Tx, ts, utcnow
 
@@ -51,28 +52,36 @@ def new_claim_id() -> int:
 
 
 def claim(tx: Tx, request: ClaimRequest) -> list[Job]:
-    """Claim up to ``request.batch`` READY jobs: most urgent first, then oldest."""
+    """Claim up to ``request.batch`` READY jobs: most urgent first, then oldest; within their flow-control limits."""
     params = request.params()
     rows: list[tuple] = []
     for _ in range(CLAIM_TRIES):
         candidates = select_candidates(tx, params)
         if not candidates:
             break
+        ids, locked_at = flow.admit(tx, candidates, request.batch, request.batch * CANDIDATE_DEPTH)
+        if locked_at is not None:
+            params["now"] = ts(locked_at)
+        if not ids:
+            break  # every candidate waits for its key: nothing to claim now
         if tx.dialect == "sqlite":  # no row locks: claim the first candidates still READY
-            rows = mark_claimed(tx, candidates[: request.batch], params)
+            rows = mark_claimed(tx, ids[: request.batch], params)
         else:
-            rows = lock_candidates(tx, candidates, request.batch)
+            rows = lock_candidates(tx, ids, request.batch)
             if rows:
                 mark_claimed(tx, [row[0] for row in rows], params)
         if rows:
+            if locked_at is not None:
+                flow.record_starts(tx, [row[8] for row in rows], locked_at)
             break
         # Every candidate was being claimed by other consumers: look again, they are not empty.
     claimed = (Job.from_row(row, params["claim_id"]) for row in rows)
     return sorted(claimed, key=lambda job: (job.priority, job.id))
 
 
-def select_candidates(tx: Tx, params: dict[str, Any]) -> list[int]:
-    return [row[0] for row in tx.rows("claim_candidates", **{**params, "batch": params["batch"] * CANDIDATE_DEPTH})]
+def select_candidates(tx: Tx, params: dict[str, Any]) -> list[tuple]:
+    """Rows of ``claim_candidates``: the id, then the flow-control columns (see :func:`roster.jobs.flow.admit`)."""
+    return tx.rows("claim_candidates", **{**params, "batch": params["batch"] * CANDIDATE_DEPTH})
 
 
 def lock_candidates(tx: Tx, candidates: list[int], batch: int) -> list[tuple]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import psutil
 
-from roster.jobs import fencing
+from roster.jobs import batches, fencing
 from roster.jobs.claim import ClaimRequest, claim
 from roster.jobs.config import ConsumerConfig, Deadline
 from roster.jobs.connection import HeldConnection
@@ -112,6 +112,7 @@ class Consumer:
             self._loop()
             self.recorder.stop()
             self._flush()
+            self._complete_batches()
         finally:
             self.recorder.stop()
             self.lease.stop()
@@ -132,6 +133,8 @@ class Consumer:
             if self.limits.limit is not None:
                 self.size = max(1, min(self.size, self.limits.limit - self.summary.claimed))
             jobs = self._claim()
+            if self._complete_batches() and not jobs:
+                continue  # a batch completed: its on_complete job may be this lane's
             if not jobs:
                 now = time.monotonic()
                 idle_since = now if idle_since is None else idle_since
@@ -222,6 +225,11 @@ class Consumer:
             per_job = (time.monotonic() - batch_started) / len(jobs)
             self.size = max(1, min(MAX_CLAIM_BATCH, int(TARGET_BATCH_SECONDS / max(per_job, 1e-4))))
 
+    def _complete_batches(self) -> bool:
+        """Check the batches whose jobs this run ended (committed before): the last one completes its batch."""
+        ended = self.recorder.take_batches()
+        return bool(ended) and bool(self.db.run(lambda tx: batches.complete(tx, ended)))
+
     def _add_finished(self, outcome: Finished) -> None:
         self.summary.finished += outcome.metadata is None
         self.summary.skipped += outcome.metadata is not None
@@ -259,6 +267,7 @@ class Consumer:
         if self.db.run(lambda tx: tx.run("fail", **params)) != 1:
             self.fence.discard(lambda tx: fencing.superseded(tx, {job.id: job.claim_id}), f"the {state.name} outcome")
         self.lease.release([job.id])
+        self.recorder.ended_in_batches([job.batch_id] if state is State.PERMANENTLY_FAILED else [])
         if state is State.WAITING:
             log.info("job %d (%s) in lane %s: WAITING in %d ms: %s", job.id, job.callback_name, self.lane, failed.ms,
                      failed.message)  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from roster import settings
@@ -17,6 +17,7 @@ from roster.connections import engine_for
 from roster.errors import NoJobTableError
 from roster.jobs import fencing, limits, registry
 from roster.jobs.admin import Admin
+from roster.jobs.batches import Batch, announce, open_batch, progress, sweep
 from roster.jobs.claim import ClaimRequest, claim
 from roster.jobs.config import ConsumerConfig, Deadline, Listeners
 from roster.jobs.consumer import DEFAULT_CLAIM_BATCH, Consumer, Limits
@@ -25,7 +26,7 @@ from roster.jobs.maintenance import Cleaner, Rebroker, Rescuer
 from roster.jobs.model import Job, NewJob, backoff, dumps_parameters
 from roster.jobs.outcomes import ProcessSummary
 from roster.jobs.publisher import Publisher, new_job
-from roster.jobs.states import FINISHED_STATES, UNFINISHED
+from roster.jobs.states import FINISHED_STATES, UNFINISHED, State
 from roster.jobs.store import Store, ts, utcnow
 
 if TYPE_CHECKING:
@@ -96,16 +97,26 @@ class JobQueue:
         self, callback_name: str, parameters: dict[str, Any] | None = None, *, serial_group: str | None = None,
         identifier: str | None = None, unique: bool = False, available_at: datetime | None = None,
         delay: float | None = None, priority: int | None = None, queue: str | None = None, conn=None,
+        concurrency_key: str | None = None, concurrency: int | None = None, rate_key: str | None = None,
+        unique_for: timedelta | float | None = None, unique_states: Sequence[State | str] | None = None,
     ) -> int | None:  # fmt: skip
         """Add a job; return its id (``None`` inside :meth:`bulk`, where ids come back from the block).
 
         :param unique: at most one job per (queue, identifier) ever runs; later ones are stored REDUNDANT
         :param conn: a SQLAlchemy connection whose transaction the insert joins (the broker is told on commit of
             :meth:`transaction` only); by default the job is committed at once
+        :param concurrency_key: at most ``concurrency`` (or the callback's ``@job(concurrency=N)``) PROCESSING jobs
+            with this key at once, across consumers and lanes; the others wait READY, without using an attempt
+        :param rate_key: the callback's ``@job(rate=...)`` counts per this key instead of for all its jobs
+        :param unique_for: REDUNDANT if a job of the queue with this identifier was published within this period
+            (in ``unique_states``, by default any state but REDUNDANT and CANCELLED); race-free
+        :param unique_states: REDUNDANT while a job with this identifier is in one of these states (by name or
+            State), e.g. ``("READY", "PROCESSING")``: not while one waits or runs, again once it ended
         """
         job = new_job(callback_name, parameters, default_queue=self.queue, serial_group=serial_group,
                       identifier=identifier, unique=unique, available_at=available_at, delay=delay,
-                      priority=priority, queue=queue)  # fmt: skip
+                      priority=priority, queue=queue, concurrency_key=concurrency_key, concurrency=concurrency,
+                      rate_key=rate_key, unique_for=unique_for, unique_states=unique_states)  # fmt: skip
         return self.publisher.publish(job, conn)
 
     def publish_checked(self, jobs: Sequence[NewJob]) -> list[int]:
@@ -120,6 +131,26 @@ class JobQueue:
         """Publishes inside are inserted many rows per statement when the block ends; the list yielded is filled
         with their ids then. Unique jobs are inserted one by one (each needs its own race on the unique index)."""
         return self.publisher.bulk()
+
+    def batch(self, name: str, *, on_complete: str | None = None) -> contextlib.AbstractContextManager[Batch]:
+        """A batch: ``with queue.batch("nightly-import", on_complete="report") as b: b.publish(...)``. Its jobs are
+        inserted when the block ends (as in :meth:`bulk`); once every one of them ended (FINISHED, failed for good
+        or cancelled), the callback ``on_complete`` runs once with ``batch={"id", "name", "total", "finished",
+        "failed", "cancelled"}`` and the Asset ``roster://batches/<name>`` gets an event (see docs/flow-control.md)."""
+        return open_batch(self.publisher, self.queue, name, on_complete)
+
+    def batches(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest batches of the queue with their progress (jobs per outcome, counted now)."""
+        with self.store.reading() as tx:
+            return progress(tx, self.queue, limit)
+
+    def announce_batches(self) -> list[str]:
+        """Complete the batches whose last check was lost (see :func:`roster.jobs.batches.sweep`), then take the
+        completed batches not announced yet, each for one caller: their names, for their Asset events."""
+        with self.store.transaction() as tx:
+            sweep(tx, self.queue)
+        with self.store.transaction() as tx:
+            return announce(tx, self.queue)
 
     def transaction(self) -> contextlib.AbstractContextManager[Any]:
         """A connection in a transaction for your own writes and ``publish(..., conn=conn)``: jobs are sent to the

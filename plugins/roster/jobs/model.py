@@ -59,10 +59,22 @@ class NewJob(NamedTuple):
     serial_group: str | None = None
     identifier: str | None = None
     unique: bool = False
+    concurrency_key: str | None = None
+    concurrency_limit: int | None = None
+    rate_key: str | None = None
+    rate_limit: str | None = None  # "100/60s"
+    batch_id: int | None = None
+    unique_for: float | None = None  # seconds: unique by period (with unique_states)
+    unique_states: tuple[int, ...] | None = None  # unique by state: no twin in these states (within unique_for)
 
     @property
     def unique_key(self) -> str | None:
         return f"{self.queue}\x1f{self.identifier}" if self.unique else None
+
+    @property
+    def inserted_alone(self) -> bool:
+        """Unique jobs race on their own insert: never many rows per statement."""
+        return self.unique or self.unique_states is not None
 
     def insert_params(self, now: str) -> dict[str, Any]:
         """The parameters of the ``insert`` statements, stamped ``now``."""
@@ -71,14 +83,18 @@ class NewJob(NamedTuple):
             "parameters": self.parameters, "state": int(State.READY), "created_at": now,
             "available_at": ts(self.available_at) if self.available_at else now,
             "serial_group": self.serial_group, "identifier": self.identifier, "unique_key": self.unique_key,
-            "updated_at": now,
+            "updated_at": now, "concurrency_key": self.concurrency_key, "concurrency_limit": self.concurrency_limit,
+            "rate_key": self.rate_key, "rate_limit": self.rate_limit, "batch_id": self.batch_id,
         }  # fmt: skip
 
     def bulk_row(self) -> list[Any]:
-        """One element of ``insert_many``'s JSON rows (the statement stamps the times)."""
+        """One element of ``insert_many``'s JSON rows (the statement stamps the times); the flow-control and batch
+        fields only when one is set (a missing element reads as NULL), so plain jobs cost what they did."""
         available_at = ts(self.available_at) if self.available_at else None
-        return [self.queue, self.priority, self.callback_name, self.parameters, available_at, self.serial_group,
-                self.identifier]  # fmt: skip
+        row = [self.queue, self.priority, self.callback_name, self.parameters, available_at, self.serial_group,
+               self.identifier]  # fmt: skip
+        flow = (self.concurrency_key, self.concurrency_limit, self.rate_key, self.rate_limit, self.batch_id)
+        return row + list(flow) if flow != (None, None, None, None, None) else row
 
 
 @dataclass(frozen=True)
@@ -93,9 +109,11 @@ class Job:
     serial_group: str | None
     identifier: str | None
     claim_id: int = 0  # the claim's identity: every write of the consumer for this job matches it
+    batch_id: int | None = None  # its batch (roster.jobs.batches), checked for completion once the job ended
 
     @classmethod
     def from_row(cls, row: tuple, claim_id: int = 0) -> Job:
         """From a ``claim_lock`` row (its attempt count is before the claim's), claimed under ``claim_id``."""
         return cls(id=row[0], callback_name=row[1], parameters=orjson.loads(row[2]), number_of_attempts=row[3] + 1,
-                   priority=row[4], serial_group=row[5], identifier=row[6], claim_id=claim_id)  # fmt: skip
+                   priority=row[4], serial_group=row[5], identifier=row[6], claim_id=claim_id,
+                   batch_id=row[7])  # fmt: skip

@@ -23,6 +23,7 @@ class Finished:
     memory: str
     metadata: str | None = None
     claim_id: int = 0
+    batch_id: int | None = None
 
     def row(self) -> list[Any]:
         """One element of the ``finish`` statement's JSON rows."""

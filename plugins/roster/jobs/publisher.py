@@ -4,16 +4,17 @@ the publishing transaction commits."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from roster.errors import InvalidOptionError
-from roster.jobs import limits, registry
+from roster.jobs import job_options, limits, registry
 from roster.jobs.lanes import lanes
 from roster.jobs.model import NewJob, parameters_json, parameters_object
 from roster.jobs.states import State
@@ -31,10 +32,15 @@ _BROKER_IDS = "roster_jobs_to_broker"  # conn.info key: (id, priority) of jobs p
 
 
 def new_job(callback_name: str, parameters: dict[str, Any] | None, *, default_queue: str, serial_group=None,
-            identifier=None, unique=False, available_at=None, delay=None, priority=None, queue=None) -> NewJob:  # fmt: skip
+            identifier=None, unique=False, available_at=None, delay=None, priority=None, queue=None,
+            **options: Any) -> NewJob:  # fmt: skip
     """A checked :class:`NewJob`: a registered callback, parameters that fit its signature and JSON, one way of
     giving the start time, every limit of :mod:`roster.jobs.limits`. Every publish comes through here (the CLI's
-    ``--from-file`` too), so each check runs once per job."""
+    ``--from-file`` too), so each check runs once per job.
+
+    :param options: flow control and uniqueness (:mod:`roster.jobs.job_options`): ``concurrency_key``,
+        ``concurrency``, ``rate_key``, ``unique_for``, ``unique_states``; and ``batch_id`` (a batch's publish)
+    """
     callback = registry.get(callback_name)
     values = parameters_object(parameters)
     callback.check_parameters(values)  # an unknown or missing name is refused now, not at run time
@@ -54,8 +60,22 @@ def new_job(callback_name: str, parameters: dict[str, Any] | None, *, default_qu
     return NewJob(
         queue=queue, priority=limits.priority(callback.priority if priority is None else priority, lanes()),
         callback_name=callback_name, parameters=document.decode(), available_at=available_at,
-        serial_group=serial_group, identifier=identifier, unique=bool(unique),
+        serial_group=serial_group, identifier=identifier, unique=bool(unique), **_options(callback, identifier,
+        unique, options),
     )  # fmt: skip
+
+
+def _options(callback: registry.Callback, identifier: str | None, unique: bool, options: dict[str, Any]) -> dict:
+    if not options and callback.concurrency is None and callback.rate is None:
+        return {}  # the common job: nothing to check, nothing to add
+    unknown = options.keys() - {"concurrency_key", "concurrency", "rate_key", "unique_for", "unique_states", "batch_id"}
+    if unknown:
+        raise TypeError(f"new_job() got unexpected keyword argument(s) {', '.join(sorted(unknown))}")
+    fields = job_options.flow_fields(callback, concurrency_key=options.get("concurrency_key"),
+                                     concurrency=options.get("concurrency"), rate_key=options.get("rate_key"))
+    fields |= job_options.unique_fields(unique=unique, identifier=identifier, unique_for=options.get("unique_for"),
+                                        unique_states=options.get("unique_states"))  # fmt: skip
+    return {**fields, "batch_id": options.get("batch_id")}
 
 
 def mark_state(tx: Tx, ids: Sequence[int], to_state: State, from_states: Sequence[State]) -> int:
@@ -72,7 +92,7 @@ class Publisher:
 
     def publish(self, job: NewJob, conn=None) -> int | None:
         """Insert ``job``; its id (``None`` inside :meth:`bulk`, where ids come back from the block)."""
-        if self.pending is not None and not job.unique:
+        if self.pending is not None and not job.inserted_alone:
             self.pending.append(job)
             return None
         if conn is not None:
@@ -87,11 +107,13 @@ class Publisher:
 
     def _insert_one(self, tx: Tx, job: NewJob, *, own_transaction: bool = True) -> int:
         params = job.insert_params(ts(utcnow()))
-        if not job.unique:
+        if not job.inserted_alone:
             tx.run("insert", **params)
             return tx.lastrowid
         for attempt in range(DEADLOCK_RETRIES):
             try:
+                if not job.unique:
+                    return self._insert_unique_for(tx, job, params)
                 return self._insert_unique(tx, params, own_transaction)
             except self.store.dbapi.OperationalError as exc:
                 # InnoDB rolled the transaction back: retry when it held nothing but this publish.
@@ -117,10 +139,27 @@ class Publisher:
         tx.run("insert_redundant", **params)
         return tx.lastrowid
 
+    def _insert_unique_for(self, tx: Tx, job: NewJob, params: dict[str, Any]) -> int:
+        """Unique by period and state: under the identifier's lock row (concurrent publishers of it take turns),
+        a twin in ``unique_states`` published within ``unique_for`` makes this one REDUNDANT."""
+        key = hashlib.sha256(f"{job.queue}\x1f{job.identifier}".encode()).hexdigest()
+        tx.run("flow_lock", names=orjson.dumps([f"u\x1f{key}"]).decode(), now=params["created_at"])
+        now = utcnow()  # after the lock: the window is measured from the turn this publisher got
+        since = ts(now - timedelta(seconds=job.unique_for)) if job.unique_for else "0001-01-01 00:00:00.000000"
+        params = {**params, "created_at": ts(now), "updated_at": ts(now)}
+        if params["available_at"] < params["created_at"] and job.available_at is None:
+            params["available_at"] = ts(now)
+        twin = tx.rows("unique_existing", queue=job.queue, identifier=job.identifier, states=list(job.unique_states),
+                       since=since)  # fmt: skip
+        tx.run("insert_redundant" if twin else "insert", **params)
+        return tx.lastrowid
+
     @contextlib.contextmanager
-    def bulk(self) -> Iterator[list[int]]:
+    def bulk(self, then: Callable[[Tx], None] | None = None) -> Iterator[list[int]]:
         """Publishes inside are inserted many rows per statement when the block ends; the list yielded is filled
-        with their ids then. Unique jobs are inserted one by one (each needs its own race on the unique index)."""
+        with their ids then. Unique jobs are inserted one by one (each needs its own race on the unique index).
+
+        :param then: run in the inserts' transaction after them (a batch is sealed with its jobs)"""
         if self.pending is not None:
             raise InvalidOptionError("queue.bulk() blocks do not nest")
         self.pending = []
@@ -131,6 +170,8 @@ class Publisher:
             with self.store.transaction() as tx:
                 for start in range(0, len(jobs), PUBLISH_CHUNK):
                     ids.extend(self._insert_many(tx, jobs[start : start + PUBLISH_CHUNK]))
+                if then is not None:
+                    then(tx)
             self.send_to_broker(ids, [job.priority for job in jobs])
         finally:
             self.pending = None

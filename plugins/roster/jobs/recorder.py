@@ -71,6 +71,7 @@ class Recorder:
         self.wake = threading.Event()
         self.stopped = threading.Event()
         self.failing = False
+        self.batches: set[int] = set()  # batches of jobs whose end was committed: to check for completion
         self.thread = threading.Thread(target=self._run, name="roster-job-recorder", daemon=True)
 
     def start(self) -> None:
@@ -114,6 +115,16 @@ class Recorder:
         self.in_flight -= len(finished)
         self.in_flight_ms -= sum(f.ms for f in finished)
         self.settled_now.notify_all()
+
+    def ended_in_batches(self, batch_ids) -> None:
+        """Jobs of these batches ended (committed): their batches are checked by the consumer's next claim."""
+        with self.lock:
+            self.batches.update(batch_id for batch_id in batch_ids if batch_id is not None)
+
+    def take_batches(self) -> set[int]:
+        with self.lock:
+            taken, self.batches = self.batches, set()
+            return taken
 
     def over_bound(self) -> bool:
         """Whether the unrecorded records (waiting or being written) reach the bound a consumer keeps."""
@@ -160,6 +171,7 @@ class Recorder:
     def written(self, finished: list[Finished], recorded: int) -> None:
         """``finished`` (taken) were written and ``recorded`` of them matched: the others had been rescued."""
         self.settle(finished)
+        self.ended_in_batches(outcome.batch_id for outcome in finished)
         if len(finished) != recorded:
             claims = {outcome.job_id: outcome.claim_id for outcome in finished}
             self.fence.discard(lambda tx: fencing.superseded(tx, claims, State.FINISHED), "the FINISHED record")

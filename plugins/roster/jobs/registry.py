@@ -9,7 +9,7 @@ from typing import Any
 
 from roster import settings
 from roster.errors import InvalidOptionError
-from roster.jobs import limits
+from roster.jobs import flow, limits
 from roster.jobs.outcome_errors import JobParametersError, UnknownCallbackError
 
 DEFAULT_PRIORITY = 100
@@ -24,6 +24,8 @@ class Callback:
     priority: int = DEFAULT_PRIORITY
     queue: str | None = None
     check: Callable[[Mapping[str, Any]], None] | None = None
+    concurrency: int | None = None  # at most this many of its jobs (per concurrency_key) PROCESSING at once
+    rate: flow.Rate | None = None  # at most this many starts of its jobs in any window
 
     def check_parameters(self, parameters: dict[str, Any]) -> None:
         """Refuse at publish what the callback could never run: parameter names it does not take (a typo),
@@ -42,19 +44,25 @@ _loaded_modules: set[str] = set()
 
 
 def job(name: str, *, priority: int = DEFAULT_PRIORITY, queue: str | None = None,
-        check: Callable[[Mapping[str, Any]], None] | None = None):  # fmt: skip
+        check: Callable[[Mapping[str, Any]], None] | None = None, concurrency: int | None = None,
+        rate: str | None = None):  # fmt: skip
     """Register the decorated function as the callback ``name``; the job's parameters are its keyword arguments.
 
     :param priority: the default priority of its jobs (lower is more urgent)
     :param queue: the queue its jobs go to when the publisher does not say
     :param check: called with a job's parameters when it is published; raises InvalidOptionError to refuse them
+    :param concurrency: at most this many of its jobs PROCESSING at once, across consumers and lanes: per
+        ``concurrency_key`` of the publish, or all of them together without one (see docs/flow-control.md)
+    :param rate: at most this many starts in any window, across consumers: ``"100/min"``, ``"20/2s"``, ``"5000/h"``
     """
+    limit = flow.concurrency(f"@job({name!r}) concurrency", concurrency) if concurrency is not None else None
+    per_window = flow.Rate.parse(f"@job({name!r}) rate", rate) if rate is not None else None
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
         existing = _CALLBACKS.get(name)
         if existing is not None and existing.func is not func and existing.func.__qualname__ != func.__qualname__:
             raise ValueError(f"job callback {name!r} is registered twice: {existing.func!r} and {func!r}")
-        _CALLBACKS[name] = Callback(name, func, priority, queue, check)
+        _CALLBACKS[name] = Callback(name, func, priority, queue, check, limit, per_window)
         return func
 
     return register

@@ -85,5 +85,5 @@ def run_job(job: Job, store: Store, listeners: Listeners = Listeners()) -> Finis
     peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     memory = f'{{"peak_rss_kb_before": {peak_before}, "peak_rss_kb": {peak_after}}}'
     if error is None:
-        return Finished(job.id, ms, memory, metadata, job.claim_id)
+        return Finished(job.id, ms, memory, metadata, job.claim_id, job.batch_id)
     return Failed(job, error, ms, memory, die)

@@ -129,12 +129,15 @@ class QueueOverview:
     def waiting(self, limit: int = 50) -> dict[str, Any]:
         """Jobs waiting to run (READY, TEMPORARILY_FAILED, WAITING): ``counts`` per state, and the ``limit`` most
         urgent ``jobs`` (claim order: priority, then id), read in one transaction (one snapshot on MariaDB/MySQL)
-        so they agree."""
+        so they agree. Of the READY ones, ``waiting_for_limit`` are held back by flow control (their concurrency
+        key full, or deferred by their rate); ``ready_to_run`` are the others."""
         counts = dict.fromkeys(WAITING_STATES.values(), 0)
         with self.store.reading() as tx:
             for state, jobs in _read(tx, "waiting_counts", self.queue, {}):
                 counts[WAITING_STATES[State(int(state))]] = int(jobs)
             rows = _read(tx, "waiting_jobs", self.queue, {"limit": int(limit)})
+            limited = int(_read(tx, "waiting_for_limit", self.queue, {"now": utcnow()})[0][0])
+        counts.update(waiting_for_limit=limited, ready_to_run=max(0, counts["ready"] - limited))
         jobs = [dict(zip(_WAITING_KEYS, row)) for row in rows]
         for job in jobs:
             job["state"] = WAITING_STATES[State(int(job["state"]))]

@@ -30,6 +30,13 @@ CREATE TABLE IF NOT EXISTS background_job (
     claim_id BIGINT NULL,
     -- The claim's heartbeat: when its lease was last renewed (the operator sees a consumer late renewing).
     lease_renewed_at DATETIME(6) NULL,
+    -- Flow control (roster.jobs.flow): at most concurrency_limit PROCESSING jobs per concurrency_key; starts of a
+    -- rate_key at most rate_limit ('100/60s') in any window; the batch the job belongs to (background_job_batch).
+    concurrency_key VARCHAR(191) NULL,
+    concurrency_limit INT NULL,
+    rate_key VARCHAR(255) NULL,
+    rate_limit VARCHAR(32) NULL,
+    batch_id BIGINT NULL,
     updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     -- At most one row holds a unique job's key: concurrent publishers race on this index, not on a SELECT.
     UNIQUE KEY uniq_background_job_unique_key (unique_key),
@@ -41,7 +48,10 @@ CREATE TABLE IF NOT EXISTS background_job (
     KEY idx_background_job_lease (state, locked_until),
     KEY idx_background_job_finished (state, finished_at),
     -- The failure rate (monitor/outcomes_since): a few short ranges of recent attempts per outcome, index only.
-    KEY idx_background_job_attempted (queue, state, last_attempt_at)
+    KEY idx_background_job_attempted (queue, state, last_attempt_at),
+    -- A key's PROCESSING jobs (the concurrency check), a batch's unfinished ones (its completion).
+    KEY idx_background_job_concurrency (concurrency_key, state),
+    KEY idx_background_job_batch (batch_id, state)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS background_job_control (
@@ -55,3 +65,38 @@ CREATE TABLE IF NOT EXISTS background_job_counter (
     name VARCHAR(64) NOT NULL PRIMARY KEY,
     value BIGINT NOT NULL DEFAULT 0
 ) ENGINE=InnoDB;
+
+-- One row per flow-control key (concurrency, rate, unique-by-period): the row a claim or a publish locks so that
+-- concurrent consumers (publishers) of one key take turns; `locked_at` is the last time one did.
+CREATE TABLE IF NOT EXISTS background_job_limit (
+    name VARCHAR(255) NOT NULL PRIMARY KEY,
+    locked_at DATETIME(6) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Starts of rate-limited jobs: one row per claim and rate key, `starts` jobs at `started_at` (pruned past the window).
+CREATE TABLE IF NOT EXISTS background_job_start (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    rate_key VARCHAR(255) NOT NULL,
+    started_at DATETIME(6) NOT NULL,
+    starts INT NOT NULL,
+    KEY idx_background_job_start_key (rate_key, started_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- Batches (queue.batch): sealed when the publishing block ends; completed once, by the conditional UPDATE that
+-- finds none of its jobs unfinished (it then publishes on_complete); announced once as an Airflow Asset event.
+CREATE TABLE IF NOT EXISTS background_job_batch (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(191) NOT NULL,
+    queue VARCHAR(191) NOT NULL,
+    on_complete VARCHAR(191) NULL,
+    total INT NOT NULL DEFAULT 0,
+    finished INT NULL,
+    failed INT NULL,
+    cancelled INT NULL,
+    created_at DATETIME(6) NOT NULL,
+    sealed_at DATETIME(6) NULL,
+    completed_at DATETIME(6) NULL,
+    announced_at DATETIME(6) NULL,
+    KEY idx_background_job_batch_name (name),
+    KEY idx_background_job_batch_open (queue, completed_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

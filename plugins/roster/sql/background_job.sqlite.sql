@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS background_job (
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     claim_id INTEGER NULL,
     lease_renewed_at TEXT NULL,
+    concurrency_key TEXT NULL,
+    concurrency_limit INTEGER NULL,
+    rate_key TEXT NULL,
+    rate_limit TEXT NULL,
+    batch_id INTEGER NULL,
     updated_at TEXT NOT NULL DEFAULT '1970-01-01 00:00:00.000000'
 );
 CREATE UNIQUE INDEX IF NOT EXISTS uniq_background_job_unique_key ON background_job (unique_key);
@@ -36,6 +41,8 @@ CREATE INDEX IF NOT EXISTS idx_background_job_due ON background_job (state, avai
 CREATE INDEX IF NOT EXISTS idx_background_job_lease ON background_job (state, locked_until);
 CREATE INDEX IF NOT EXISTS idx_background_job_finished ON background_job (state, finished_at);
 CREATE INDEX IF NOT EXISTS idx_background_job_attempted ON background_job (queue, state, last_attempt_at);
+CREATE INDEX IF NOT EXISTS idx_background_job_concurrency ON background_job (concurrency_key, state);
+CREATE INDEX IF NOT EXISTS idx_background_job_batch ON background_job (batch_id, state);
 
 CREATE TABLE IF NOT EXISTS background_job_control (
     name TEXT NOT NULL PRIMARY KEY,
@@ -46,3 +53,33 @@ CREATE TABLE IF NOT EXISTS background_job_counter (
     name TEXT NOT NULL PRIMARY KEY,
     value INTEGER NOT NULL DEFAULT 0
 );
+
+CREATE TABLE IF NOT EXISTS background_job_limit (
+    name TEXT NOT NULL PRIMARY KEY,
+    locked_at TEXT NULL
+);
+
+CREATE TABLE IF NOT EXISTS background_job_start (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rate_key TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    starts INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_background_job_start_key ON background_job_start (rate_key, started_at);
+
+CREATE TABLE IF NOT EXISTS background_job_batch (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    queue TEXT NOT NULL,
+    on_complete TEXT NULL,
+    total INTEGER NOT NULL DEFAULT 0,
+    finished INTEGER NULL,
+    failed INTEGER NULL,
+    cancelled INTEGER NULL,
+    created_at TEXT NOT NULL,
+    sealed_at TEXT NULL,
+    completed_at TEXT NULL,
+    announced_at TEXT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_background_job_batch_name ON background_job_batch (name);
+CREATE INDEX IF NOT EXISTS idx_background_job_batch_open ON background_job_batch (queue, completed_at);

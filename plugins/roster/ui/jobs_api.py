@@ -1,4 +1,4 @@
-"""JSON of the job queue for the Roster page: lanes, consumers, jobs waiting to run, permanent failures, and the
+"""JSON of the job queue for the Roster page: lanes, consumers, jobs waiting to run, batches, permanent failures, and the
 operator's actions. Every action answers with what it changed."""
 
 from __future__ import annotations
@@ -110,13 +110,24 @@ def waiting(limit: int = Query(50, ge=1, le=500, description="jobs listed, most 
     in claim order (priority, then id) with callback, identifier, due time, attempts, parameters (truncated)."""
     from roster.monitor.overview import QueueOverview
 
-    if (state := no_job_table({"jobs": [], "counts": dict.fromkeys(("ready", "waiting", "temporarily_failed"), 0), "limit": limit})) is not None:
+    empty = dict.fromkeys(("ready", "waiting", "temporarily_failed", "waiting_for_limit", "ready_to_run"), 0)
+    if (state := no_job_table({"jobs": [], "counts": empty, "limit": limit})) is not None:
         return state
     with answering():
         result = QueueOverview(engine(), queue=QUEUE).waiting(limit)
     for job in result["jobs"]:
         job["parameters"] = _shown(str(job["parameters"]))
     return {**result, "limit": limit}
+
+
+@router.get("/batches", dependencies=access.READ_JOBS)
+def batches(limit: int = Query(50, ge=1, le=500, description="batches listed, newest first")) -> dict[str, Any]:
+    """Batches of the queue, newest first, with their progress: total, finished, failed, cancelled, unfinished,
+    state (publishing, running, complete), their on_complete callback and Asset, when completed and announced."""
+    if (state := no_job_table({"batches": [], "limit": limit})) is not None:
+        return state
+    with answering():
+        return {"batches": job_queue().batches(limit), "limit": limit}
 
 
 @router.get("/failed", dependencies=access.READ_JOBS)

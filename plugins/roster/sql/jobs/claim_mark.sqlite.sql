@@ -7,4 +7,4 @@ SET state = 2, locked_until = :locked_until, lease_renewed_at = :now, last_attem
     number_of_attempts = number_of_attempts + 1, pid = :pid, hostname = :hostname, worker = :worker,
     processed_by_broker = :by_broker, claim_id = :claim_id
 WHERE id IN :ids AND state = 1
-RETURNING id, callback_name, parameters, number_of_attempts - 1, priority, serial_group, identifier
+RETURNING id, callback_name, parameters, number_of_attempts - 1, priority, serial_group, identifier, batch_id, rate_key

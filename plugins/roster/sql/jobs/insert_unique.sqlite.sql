@@ -1,6 +1,6 @@
 -- A unique job: the unique index on unique_key decides which of concurrent publishers wins (0 rows: lost).
 INSERT INTO background_job (queue, priority, callback_name, parameters, state, created_at, available_at,
-                            serial_group, identifier, unique_key, updated_at)
+                            serial_group, identifier, unique_key, updated_at, concurrency_key, concurrency_limit, rate_key, rate_limit, batch_id)
 VALUES (:queue, :priority, :callback_name, :parameters, :state, :created_at, :available_at,
-        :serial_group, :identifier, :unique_key, :updated_at)
+        :serial_group, :identifier, :unique_key, :updated_at, :concurrency_key, :concurrency_limit, :rate_key, :rate_limit, :batch_id)
 ON CONFLICT (unique_key) DO NOTHING

@@ -1,0 +1,9 @@
+-- Progress per batch, newest first (roster jobs batches, the Roster page): its jobs per outcome, counted live.
+SELECT b.id, b.name, b.on_complete, b.total, b.created_at, b.sealed_at, b.completed_at, b.announced_at,
+       COALESCE(SUM(j.state = 3), 0), COALESCE(SUM(j.state = 5), 0), COALESCE(SUM(j.state IN (7, 9)), 0),
+       COALESCE(SUM(j.state IN (-1, 1, 2, 4, 6, 8)), 0)
+FROM background_job_batch b LEFT JOIN background_job j ON j.batch_id = b.id
+WHERE b.queue = :queue
+GROUP BY b.id, b.name, b.on_complete, b.total, b.created_at, b.sealed_at, b.completed_at, b.announced_at
+ORDER BY b.id DESC
+LIMIT :limit
