@@ -1,5 +1,5 @@
 """``roster jobs ...``: publish, process, stats, update-schema, clear-finished, failed show|retry|remove,
-stop-consumers, cancel. Wired into the main CLI by :func:`add_jobs_subcommands`."""
+stop-consumers, cancel, pause|resume LANE. Wired into the main CLI by :func:`add_jobs_subcommands`."""
 
 from __future__ import annotations
 
@@ -168,6 +168,14 @@ def cmd_stop_consumers(args) -> int:
     return 0
 
 
+def cmd_pause(args) -> int:
+    from roster.jobs import pause
+
+    pause.check_lane(args.lane)  # refused before the database is touched
+    print_json((pause.pause if args.jobs_command == "pause" else pause.resume)(_queue(args).store, args.lane))
+    return 0
+
+
 def cmd_cancel(args) -> int:
     if bool(args.ids) == (args.identifier is not None):
         raise InvalidOptionError("give job ids (1,2,3) or --identifier, not both")
@@ -189,6 +197,7 @@ def add_jobs_subcommands(commands) -> None:
     _add_process(sub)
     _add_admin(sub)
     _add_cancel(sub)
+    _add_pause(sub)
 
 
 def _add_publish(sub) -> None:
@@ -238,6 +247,14 @@ def _add_admin(sub) -> None:
     sub.add_parser("stop-consumers", help="ask running consumers to stop after their current job").set_defaults(
         handler=cmd_stop_consumers
     )
+
+
+def _add_pause(sub) -> None:
+    for verb, says in (("pause", "stop claiming from a lane (its jobs keep their place)"),
+                       ("resume", "claim from a paused lane again")):  # fmt: skip
+        parser = sub.add_parser(verb, help=says)
+        parser.add_argument("lane", help="a lane of pools.json (roster_jobs_urgent, roster_jobs_all)")
+        parser.set_defaults(handler=cmd_pause)
 
 
 def _add_cancel(sub) -> None:

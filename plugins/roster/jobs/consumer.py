@@ -29,6 +29,7 @@ from roster.jobs.lease import LeaseKeeper, by_claim
 from roster.jobs.limits import MAX_DELAY_SECONDS, number, whole
 from roster.jobs.model import Job, backoff
 from roster.jobs.outcomes import Failed, Finished, ProcessSummary
+from roster.jobs.pause import lane_of, paused_in
 from roster.jobs.recorder import Recorder, write_finished
 from roster.jobs.runner import run_job
 from roster.jobs.states import State
@@ -98,6 +99,7 @@ class Consumer:
         self.recorder = Recorder(store, self.lease, self.fence)
         self.promoted_at = float("-inf")
         self.control_read_at, self.stop_consumers_at = float("-inf"), None
+        self.own_lanes, self.paused = lane_of(self.low, self.high), False
         self.process = psutil.Process()
         self.deadline = deadline.earliest(Deadline.after(limits.time_limit))
         self.db = HeldConnection(self.store, self.deadline)
@@ -165,15 +167,17 @@ class Consumer:
         stop_at = self._stop_consumers_at()
         if stop_at is not None and stop_at >= self.started_at:
             return "stop_consumers"
-        return None
+        return "paused" if self.paused else None
 
     def _stop_consumers_at(self) -> datetime | None:
-        # Checked between jobs: one primary-key read, cached for a second so no-op jobs stay cheap.
+        # Checked between jobs: one read of the control table (a few rows), cached for a second so no-op jobs stay
+        # cheap; it also says whether the consumer's lane is paused (roster.jobs.pause).
         if time.monotonic() - self.control_read_at >= CONTROL_EVERY_SECONDS:
             self.control_read_at = time.monotonic()
-            found = self.db.run(lambda tx: tx.rows("control_get", name="stop_consumers"))
-            value = found[0][0] if found else None
+            controls = dict(self.db.run(lambda tx: tx.rows("control_all")))
+            value = controls.get("stop_consumers")
             self.stop_consumers_at = datetime.fromisoformat(value) if isinstance(value, str) else value
+            self.paused = any(lane in paused_in(controls.items()) for lane in self.own_lanes)
         return self.stop_consumers_at
 
     def _claim(self) -> list[Job]:
