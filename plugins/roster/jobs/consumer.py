@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import psutil
 
 from roster.jobs import fencing
+from roster.jobs.attempts import record_failure
 from roster.jobs.claim import ClaimRequest, claim
 from roster.jobs.config import ConsumerConfig, Deadline
 from roster.jobs.connection import HeldConnection
@@ -260,7 +261,14 @@ class Consumer:
         params = {"state": int(state), "error": failed.message, "available_at": ts(available_at), "ms": failed.ms,
                   "memory": failed.memory, "uncount": uncount, "now": ts(now), "id": job.id,
                   "claim_id": job.claim_id}  # fmt: skip
-        if self.db.run(lambda tx: tx.run("fail", **params)) != 1:
+
+        def write(tx: Tx) -> int:
+            changed = tx.run("fail", **params)
+            if changed == 1 and state is not State.WAITING:  # the story keeps failures; waits are not attempts
+                record_failure(tx, failed, state, now, self.worker)
+            return changed
+
+        if self.db.run(write) != 1:
             self.fence.discard(lambda tx: fencing.superseded(tx, {job.id: job.claim_id}), f"the {state.name} outcome")
         self.lease.release([job.id])
         if state is State.WAITING:

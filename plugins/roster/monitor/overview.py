@@ -33,6 +33,8 @@ LANE_STATES = {
 WAITING_STATES = {State.READY: "ready", State.TEMPORARILY_FAILED: "temporarily_failed", State.WAITING: "waiting"}
 _WAITING_KEYS = ("id", "state", "priority", "callback_name", "parameters", "identifier", "available_at",
                  "number_of_attempts", "error_message")  # fmt: skip
+_LISTED_KEYS = ("id", "state", "priority", "callback_name", "identifier", "serial_group", "created_at",
+                "last_attempt_at", "number_of_attempts", "error_message")  # fmt: skip
 
 
 def utcnow() -> datetime:
@@ -140,6 +142,17 @@ class QueueOverview:
             job["state"] = WAITING_STATES[State(int(job["state"]))]
             job["available_at"] = _iso(as_datetime(job["available_at"]))
         return {"counts": counts, "jobs": jobs}
+
+    def jobs_by_id(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The page's columns of these jobs, newest first (a page of a filter's matches)."""
+        if not ids:
+            return []
+        jobs = [dict(zip(_LISTED_KEYS, row)) for row in self._rows("jobs_by_id", ids=list(ids))]
+        for job in jobs:
+            job["state"] = State(int(job["state"])).name.lower()
+            for key in ("created_at", "last_attempt_at"):
+                job[key] = _iso(as_datetime(job[key]))
+        return jobs
 
     def job_states(self, ids: Sequence[int]) -> dict[int, State]:
         """The state of each of these jobs, by id, in any queue; ids not in the table are left out."""

@@ -55,3 +55,25 @@ CREATE TABLE IF NOT EXISTS background_job_counter (
     name VARCHAR(64) NOT NULL PRIMARY KEY,
     value BIGINT NOT NULL DEFAULT 0
 ) ENGINE=InnoDB;
+
+-- One row per failed attempt of a job (the job row keeps its latest attempt only): the job's story on the Roster
+-- page, with the traceback and the worker (Airflow task instance) that ran it. Attempts that finish are not written
+-- here (the job row holds the last one), so the claim's no-op path writes nothing more.
+CREATE TABLE IF NOT EXISTS background_job_attempt (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    job_id BIGINT UNSIGNED NOT NULL,
+    attempt INT UNSIGNED NOT NULL,
+    claim_id BIGINT NULL,
+    state TINYINT NOT NULL,
+    started_at DATETIME(6) NOT NULL,
+    finished_at DATETIME(6) NOT NULL,
+    execution_time_ms INT UNSIGNED NULL,
+    memory JSON NULL,
+    error_message TEXT NULL,
+    traceback MEDIUMTEXT NULL,
+    pid INT UNSIGNED NULL,
+    hostname VARCHAR(255) NULL,
+    worker VARCHAR(255) NULL,
+    KEY idx_background_job_attempt_job (job_id, id),
+    KEY idx_background_job_attempt_finished (finished_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

@@ -46,3 +46,22 @@ CREATE TABLE IF NOT EXISTS background_job_counter (
     name TEXT NOT NULL PRIMARY KEY,
     value INTEGER NOT NULL DEFAULT 0
 );
+
+CREATE TABLE IF NOT EXISTS background_job_attempt (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    claim_id INTEGER NULL,
+    state INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    execution_time_ms INTEGER NULL,
+    memory TEXT NULL,
+    error_message TEXT NULL,
+    traceback TEXT NULL,
+    pid INTEGER NULL,
+    hostname TEXT NULL,
+    worker TEXT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_background_job_attempt_job ON background_job_attempt (job_id, id);
+CREATE INDEX IF NOT EXISTS idx_background_job_attempt_finished ON background_job_attempt (finished_at);

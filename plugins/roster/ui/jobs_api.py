@@ -67,9 +67,10 @@ def _shown(parameters: str) -> str:
 
 @router.get("/lanes", dependencies=access.READ_JOBS)
 def lanes() -> dict[str, Any]:
-    """Per lane: jobs per state, oldest ready age, finished per minute over the last hour, pool slots; and lanes
-    where jobs are ready but no consumer holds a job."""
+    """Per lane: jobs per state, oldest ready age, finished per minute over the last hour, pool slots, since when it
+    is paused (or null); and lanes where jobs are ready but no consumer holds a job."""
     from roster.jobs.lanes import lane_specs
+    from roster.jobs.pause import paused_lanes
     from roster.monitor.overview import QueueOverview
     from roster.ui.airflow_state import pool_slots
 
@@ -79,6 +80,7 @@ def lanes() -> dict[str, Any]:
         overview = QueueOverview(engine())
         current = overview.lanes()
         throughput = overview.finished_per_minute(60)
+        paused = paused_lanes(overview.store)
     slots = pool_slots()
     out = []
     for name, lane in current.items():
@@ -88,6 +90,7 @@ def lanes() -> dict[str, Any]:
             "finished_per_minute": throughput[name],
             "slots": slots.get(name, {"used": 0, "total": spec["slots"]}),
             "unconsumed": lane.counts["ready"] > 0 and lane.counts["processing"] == 0,
+            "paused_since": paused[name].isoformat(timespec="seconds") + "+00:00" if name in paused else None,
         })  # fmt: skip
     return {"lanes": out}
 
