@@ -42,6 +42,7 @@ def reset(engine):
         conn.execute(text("DROP TABLE IF EXISTS background_job_control"))
         conn.execute(text("DROP TABLE IF EXISTS background_job_counter"))
         conn.execute(text("DROP TABLE IF EXISTS background_job_attempt"))
+        conn.execute(text("DROP TABLE IF EXISTS background_job_minute"))
         conn.execute(text(RUNS_DDL))
         conn.execute(text("DELETE FROM job_runs"))
     return engine

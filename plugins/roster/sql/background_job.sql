@@ -77,3 +77,21 @@ CREATE TABLE IF NOT EXISTS background_job_attempt (
     KEY idx_background_job_attempt_job (job_id, id),
     KEY idx_background_job_attempt_finished (finished_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- One row per queue, minute and lane (roster/pools.json): what the Roster page's charts read, a few thousand rows a
+-- day however many jobs run. Written by the consumer tasks as each minute ends (roster.monitor.minutes): finished
+-- and failed counts and the due -> start latency come from the job timestamps of that minute, the depth (ready,
+-- waiting, processing) is what the table held when the row was written. Kept two days.
+CREATE TABLE IF NOT EXISTS background_job_minute (
+    queue VARCHAR(191) NOT NULL,
+    minute DATETIME NOT NULL,
+    lane VARCHAR(64) NOT NULL,
+    finished INT UNSIGNED NOT NULL DEFAULT 0,
+    failed INT UNSIGNED NOT NULL DEFAULT 0,
+    ready INT UNSIGNED NULL,
+    waiting INT UNSIGNED NULL,
+    processing INT UNSIGNED NULL,
+    latency_p50_ms BIGINT NULL,
+    latency_p95_ms BIGINT NULL,
+    PRIMARY KEY (queue, minute, lane)
+) ENGINE=InnoDB;

@@ -65,3 +65,17 @@ CREATE TABLE IF NOT EXISTS background_job_attempt (
 );
 CREATE INDEX IF NOT EXISTS idx_background_job_attempt_job ON background_job_attempt (job_id, id);
 CREATE INDEX IF NOT EXISTS idx_background_job_attempt_finished ON background_job_attempt (finished_at);
+
+CREATE TABLE IF NOT EXISTS background_job_minute (
+    queue TEXT NOT NULL,
+    minute TEXT NOT NULL,
+    lane TEXT NOT NULL,
+    finished INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    ready INTEGER NULL,
+    waiting INTEGER NULL,
+    processing INTEGER NULL,
+    latency_p50_ms INTEGER NULL,
+    latency_p95_ms INTEGER NULL,
+    PRIMARY KEY (queue, minute, lane)
+);

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 
-from roster.ui import access, explore_api, jobs_api, warmup_api
+from roster.ui import access, charts_api, explore_api, jobs_api, warmup_api
 
 STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = {"roster.js": "text/javascript", "roster.css": "text/css"}
@@ -19,6 +19,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="roster", description="Operate roster's job queue and cache warmup", version="1")
     app.include_router(jobs_api.router)
     app.include_router(explore_api.router)
+    app.include_router(charts_api.router)
     app.include_router(warmup_api.router)
 
     @app.get("/", dependencies=access.READ_JOBS, include_in_schema=False)
