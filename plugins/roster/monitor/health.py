@@ -25,6 +25,7 @@ class Thresholds:
     failure_min_jobs: int = 20  # ROSTER_ALERT_FAILURE_MIN_JOBS: fewer attempts say nothing about a rate
     no_consumer_minutes: float = 5  # ROSTER_ALERT_NO_CONSUMER_MINUTES
     oldest_ready_minutes: float = 15  # ROSTER_ALERT_OLDEST_READY_MINUTES
+    memory_mb: float = 512  # ROSTER_ALERT_MEMORY_MB: a job's consumer process peaked above this (resident)
 
     @classmethod
     def from_env(cls) -> Thresholds:
@@ -35,6 +36,7 @@ class Thresholds:
             failure_min_jobs=int(number_env("ROSTER_ALERT_FAILURE_MIN_JOBS", cls.failure_min_jobs, low=1)),
             no_consumer_minutes=number_env("ROSTER_ALERT_NO_CONSUMER_MINUTES", cls.no_consumer_minutes, low=0),
             oldest_ready_minutes=number_env("ROSTER_ALERT_OLDEST_READY_MINUTES", cls.oldest_ready_minutes, low=0),
+            memory_mb=number_env("ROSTER_ALERT_MEMORY_MB", cls.memory_mb, low=1),
         )
 
 
@@ -88,6 +90,21 @@ def check_oldest_ready(overview: QueueOverview, limits: Thresholds) -> list[str]
     ]
 
 
+def check_memory(overview: QueueOverview, limits: Thresholds, now: datetime | None = None) -> list[str]:
+    """Jobs attempted in the failure window whose consumer process peaked above the memory threshold."""
+    now = now or utcnow()
+    peaks = overview.memory_peaks(now - timedelta(minutes=limits.failure_window_minutes))
+    over = {job: kb for job, kb in peaks.items() if kb > limits.memory_mb * 1024}
+    if not over:
+        return []
+    worst = max(over, key=over.get)
+    return [
+        f"queue {overview.queue}: {len(over)} job(s) attempted in the last {limits.failure_window_minutes:g} minutes "
+        f"ran in a consumer above {limits.memory_mb:g} MB resident, the most {over[worst] / 1024:.0f} MB (job {worst})"
+        " (ROSTER_ALERT_MEMORY_MB)"
+    ]
+
+
 def check_warmup(last_run: dict[str, Any] | None) -> list[str]:
     """The last roster_user_cache_warmup run as its summary recorded it (see roster.warmup.record)."""
     if last_run is None:
@@ -105,4 +122,5 @@ QUEUE_CHECKS = {
     "failure_rate": check_failure_rate,
     "no_consumer": check_unconsumed,
     "oldest_ready": check_oldest_ready,
+    "memory": check_memory,
 }

@@ -128,6 +128,18 @@ class QueueOverview:
             counts[names[State(int(state))]] += int(jobs)
         return counts
 
+    def memory_peaks(self, since: datetime) -> dict[int, int]:
+        """Peak resident kB of the consumer process, by job, for jobs last attempted since ``since``."""
+        import orjson
+
+        peaks = {}
+        for job_id, memory in self._rows("memory_since", since=since):
+            try:
+                peaks[int(job_id)] = int(orjson.loads(memory).get("peak_rss_kb") or 0)
+            except (ValueError, AttributeError, TypeError):
+                continue  # a row written by another system: not roster's shape
+        return peaks
+
     def waiting(self, limit: int = 50) -> dict[str, Any]:
         """Jobs waiting to run (READY, TEMPORARILY_FAILED, WAITING): ``counts`` per state, and the ``limit`` most
         urgent ``jobs`` (claim order: priority, then id), read in one transaction (one snapshot on MariaDB/MySQL)

@@ -23,3 +23,17 @@ def charts(window: str = Query("hour", pattern="^(hour|day)$", description="hour
         return empty
     with answering():
         return {**series(job_queue().store, QUEUE, WINDOWS[window]), "window": window}
+
+
+@router.get("/alerts", dependencies=access.READ_JOBS)
+def alerts() -> dict[str, Any]:
+    """The operations guide's four alerts now (worker down, queue depth, failure rate, memory): firing or not, what
+    is wrong, and since when (as roster_health recorded it)."""
+    from roster.monitor.alerts import alerts as evaluate
+    from roster.monitor.overview import QueueOverview
+    from roster.ui.services import engine
+
+    if (empty := no_job_table({"alerts": []})) is not None:
+        return empty
+    with answering():
+        return {"alerts": evaluate(QueueOverview(engine(), queue=QUEUE))}
