@@ -60,6 +60,10 @@ def test_no_consumer_fires_when_ready_jobs_wait_and_nobody_claims(jobs_engine):
         "lane roster_jobs_urgent: 2 jobs ready but no consumer: last claim never, threshold 5 minutes "
         "(ROSTER_ALERT_NO_CONSUMER_MINUTES); is roster_job_queue paused?"
     ]
+    from roster.jobs import JobQueue, pause
+
+    pause.pause(JobQueue(jobs_engine).store, "roster_jobs_urgent")  # paused on purpose: not a worker down
+    assert check_unconsumed(QueueOverview(jobs_engine), Thresholds(no_consumer_minutes=5)) == []
 
 
 def test_no_consumer_is_quiet_while_a_consumer_works_or_jobs_are_fresh(jobs_engine):

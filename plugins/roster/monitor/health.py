@@ -63,13 +63,17 @@ def check_failure_rate(overview: QueueOverview, limits: Thresholds, now: datetim
 
 
 def check_unconsumed(overview: QueueOverview, limits: Thresholds, now: datetime | None = None) -> list[str]:
-    """Lanes with jobs due for longer than the limit that nobody has claimed from for that long."""
+    """Lanes with jobs due for longer than the limit that nobody has claimed from for that long; a paused lane is
+    not claimed from on purpose (roster jobs pause), so it is not reported."""
+    from roster.jobs.pause import paused_lanes
+
     now = now or utcnow()
     limit = timedelta(minutes=limits.no_consumer_minutes)
     problems = []
+    paused = paused_lanes(overview.store)
     for name, lane in overview.lanes(now).items():
         waited = lane.oldest_ready_age_seconds
-        if not waited or waited < limit.total_seconds() or lane.counts["processing"]:
+        if not waited or waited < limit.total_seconds() or lane.counts["processing"] or name in paused:
             continue
         if lane.last_claim_at is not None and now - lane.last_claim_at < limit:
             continue

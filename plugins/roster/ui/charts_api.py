@@ -17,11 +17,13 @@ WINDOWS = {"hour": 60, "day": 1440}
 @router.get("/charts", dependencies=access.READ_JOBS)
 def charts(window: str = Query("hour", pattern="^(hour|day)$", description="hour or day")) -> dict[str, Any]:
     """One point a minute over the window, per lane; the last point is the minute in progress."""
-    from roster.monitor.minutes import series
+    from roster.monitor.minutes import record_minutes_quietly, series
 
     if (empty := no_job_table({"minutes": [], "lanes": {}})) is not None:
         return empty
     with answering():
+        # Minutes no consumer task was there to write (the job DAG paused, say) are filled in first.
+        record_minutes_quietly(job_queue().store, QUEUE)
         return {**series(job_queue().store, QUEUE, WINDOWS[window]), "window": window}
 
 

@@ -123,14 +123,19 @@ def waiting(limit: int = Query(50, ge=1, le=500, description="jobs listed, most 
 
 
 @router.get("/failed", dependencies=access.READ_JOBS)
-def failed() -> dict[str, Any]:
-    """Permanently failed jobs: callback, error, attempts, last attempt, parameters (truncated)."""
+def failed(limit: int = Query(100, ge=1, le=500, description="the newest failures listed")) -> dict[str, Any]:
+    """The ``limit`` newest permanently failed jobs, in id order: callback, error, attempts, last attempt,
+    parameters (truncated). Find older ones with the search's filters."""
     import orjson
+
+    from roster.jobs.job_filter import JobFilter
+    from roster.jobs.states import State
 
     if (state := no_job_table({"failed": []})) is not None:
         return state
     with answering():
-        jobs = job_queue().failed()
+        newest = JobFilter(state=State.PERMANENTLY_FAILED).ids(job_queue().store, QUEUE, limit=limit)
+        jobs = job_queue().failed(newest) if newest else []
     for job in jobs:
         job["parameters"] = _shown(orjson.dumps(job["parameters"]).decode())
         job["last_attempt_at"] = str(job["last_attempt_at"]) if job["last_attempt_at"] else None
