@@ -39,6 +39,7 @@ def test_a_filter_pages_through_its_matches_newest_first(jobs_engine):
     assert sum(pages, []) == _ids(jobs_engine, "priority = 5")
     assert JobFilter.parse(identifier="order-1").ids(store, "default", limit=100) == _ids(jobs_engine, "identifier = 'order-1'")
     assert JobFilter.parse(serial_group="g", callback="noop").ids(store, "default", limit=100) == _ids(jobs_engine, "serial_group = 'g'")
+    assert urgent.count(store, "default", cap=100) == 11 and urgent.count(store, "default", cap=5) == 5
     future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
     assert JobFilter.parse(since=future).ids(store, "default") == []
     assert len(JobFilter.parse(until=future, state="ready").ids(store, "default", limit=100)) == 23

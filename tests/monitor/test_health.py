@@ -57,7 +57,8 @@ def test_no_consumer_fires_when_ready_jobs_wait_and_nobody_claims(jobs_engine):
     put(jobs_engine, priority=GENERAL, state=State.FINISHED, claimed_minutes_ago=1, finished=True)
     # The general lane has a recent claim (a consumer runs); the urgent lane never had one.
     assert check_unconsumed(QueueOverview(jobs_engine), Thresholds(no_consumer_minutes=5)) == [
-        "lane roster_jobs_urgent: 2 jobs ready but no consumer: last claim never, threshold 5 minutes "
+        "lane roster_jobs_urgent: 2 jobs ready but no consumer: last claim none in the last 30 minutes, threshold 5 "
+        "minutes "
         "(ROSTER_ALERT_NO_CONSUMER_MINUTES); is roster_job_queue paused?"
     ]
     from roster.jobs import JobQueue, pause

@@ -5,6 +5,7 @@ matching 100,000 jobs is listed, counted up to a cap and acted on a batch at a t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -14,8 +15,19 @@ from roster.jobs.lanes import HIGHEST, LOWEST, lanes
 from roster.jobs.pause import check_lane
 from roster.jobs.states import State
 from roster.jobs.store import Store, ts
+from roster.sql import statement
 
 TEXT_MAX = 191  # characters of callback_name, identifier and serial_group
+# The filter's fields as SQL, one line each, put where jobs/filter_*.sql say {conditions}: only the fields given.
+CONDITIONS = {
+    "lane": "priority BETWEEN :low AND :high",
+    "state": "state = :state",
+    "callback": "callback_name = :callback",
+    "identifier": "identifier = :identifier",
+    "serial_group": "serial_group = :serial_group",
+    "since": "created_at >= :since",
+    "until": "created_at < :until",
+}
 NO_CURSOR = 2**63 - 1  # "before every id": the first page (BIGINT and SQLite INTEGER hold it)
 STATES = {state.name.lower(): state for state in State}
 
@@ -92,7 +104,22 @@ class JobFilter:
                 "callback": self.callback, "identifier": self.identifier, "serial_group": self.serial_group,
                 "since": ts(self.since) if self.since else None, "until": ts(self.until) if self.until else None}  # fmt: skip
 
+    def sql(self, name: str, dialect: str) -> str:
+        """Statement ``jobs/<name>`` with the conditions of the fields given."""
+        return _with_conditions(name, dialect, tuple(field for field in CONDITIONS if getattr(self, field) is not None))
+
+    def count(self, store: Store, queue: str, *, cap: int) -> int:
+        """How many jobs match, counting no further than ``cap``."""
+        with store.reading() as tx:
+            return int(tx.rows_of(self.sql("filter_count", tx.dialect), **self.params(queue), cap=int(cap))[0][0])
+
     def ids(self, store: Store, queue: str, *, before: int = NO_CURSOR, limit: int = 50) -> list[int]:
         """The ids of up to ``limit`` matches below ``before``, newest first."""
         with store.reading() as tx:
-            return [int(row[0]) for row in tx.rows("filter_ids", **self.params(queue), before=before, limit=int(limit))]
+            sql = self.sql("filter_ids", tx.dialect)
+            return [int(row[0]) for row in tx.rows_of(sql, **self.params(queue), before=before, limit=int(limit))]
+
+
+@functools.cache
+def _with_conditions(name: str, dialect: str, given: tuple[str, ...]) -> str:
+    return statement(f"jobs/{name}", dialect).replace("{conditions}", "".join(f"\n  AND {CONDITIONS[f]}" for f in given))

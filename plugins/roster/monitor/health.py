@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from roster.monitor.overview import QueueOverview, utcnow
+from roster.monitor.overview import LAST_CLAIM_WINDOW, QueueOverview, utcnow
 from roster.settings import number_env
 
 
@@ -77,7 +77,8 @@ def check_unconsumed(overview: QueueOverview, limits: Thresholds, now: datetime 
             continue
         if lane.last_claim_at is not None and now - lane.last_claim_at < limit:
             continue
-        since = "never" if lane.last_claim_at is None else f"{(now - lane.last_claim_at).total_seconds() / 60:.0f} minutes ago"
+        since = (f"none in the last {LAST_CLAIM_WINDOW.total_seconds() / 60:.0f} minutes" if lane.last_claim_at is None
+                 else f"{(now - lane.last_claim_at).total_seconds() / 60:.0f} minutes ago")  # fmt: skip
         problems.append(
             f"lane {name}: {lane.counts['ready']} jobs ready but no consumer: last claim {since}, threshold "
             f"{limits.no_consumer_minutes:g} minutes (ROSTER_ALERT_NO_CONSUMER_MINUTES); is roster_job_queue paused?"

@@ -60,7 +60,7 @@ def search(
         start = cursor(before)
         store = job_queue().store
         ids = chosen.ids(store, QUEUE, before=start, limit=limit + 1)
-        matches = len(chosen.ids(store, QUEUE, limit=COUNT_CAP + 1))
+        matches = chosen.count(store, QUEUE, cap=COUNT_CAP + 1)
         jobs = QueueOverview(engine(), queue=QUEUE).jobs_by_id(ids[:limit])
     for job in jobs:
         job["error_message"] = (job["error_message"] or "")[:ERROR_SHOWN] or None
