@@ -53,7 +53,11 @@ def test_story_bulk_and_pause_answers(clients, jobs):
     assert len(ids_in_state(jobs, State.PERMANENTLY_FAILED)) == 2
     unknown = editor.post("/roster/api/jobs/lanes/roster_jobs_nope/pause")
     assert unknown.status == 400 and unknown.body["detail"].startswith("lane 'roster_jobs_nope': no such lane")
-    assert editor.post("/roster/api/jobs/lanes/roster_jobs_all/pause").body["paused"] is True
-    lanes = {lane["lane"]: lane for lane in clients["viewer"].get("/roster/api/jobs/lanes").body["lanes"]}
-    assert lanes["roster_jobs_all"]["paused_since"] and lanes["roster_jobs_urgent"]["paused_since"] is None
-    assert editor.post("/roster/api/jobs/lanes/roster_jobs_all/resume").body["was_paused"] is True
+    def lanes() -> dict:
+        return {lane["lane"]: lane for lane in clients["viewer"].get("/roster/api/jobs/lanes").body["lanes"]}
+
+    assert lanes()["roster_jobs_urgent"]["unconsumed"] is True  # due jobs, nobody holding one of priority 0-9
+    assert editor.post("/roster/api/jobs/lanes/roster_jobs_urgent/pause").body["paused"] is True
+    urgent = lanes()["roster_jobs_urgent"]
+    assert urgent["paused_since"] and urgent["unconsumed"] is False and lanes()["roster_jobs_all"]["paused_since"] is None
+    assert editor.post("/roster/api/jobs/lanes/roster_jobs_urgent/resume").body["was_paused"] is True

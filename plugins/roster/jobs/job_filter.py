@@ -47,7 +47,9 @@ def _time(field: str, value: Any) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidOptionError(f"param {field} must be an ISO 8601 time (2026-12-07T10:00:00Z), got {value!r:.60}") from None
+        raise InvalidOptionError(
+            f"param {field} must be an ISO 8601 time (2026-12-07T10:00:00Z), got {value!r:.60}"
+        ) from None
     return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 

@@ -68,7 +68,7 @@ def _shown(parameters: str) -> str:
 @router.get("/lanes", dependencies=access.READ_JOBS)
 def lanes() -> dict[str, Any]:
     """Per lane: jobs per state, oldest ready age, finished per minute over the last hour, pool slots, since when it
-    is paused (or null); and lanes where jobs are ready but no consumer holds a job."""
+    is paused (or null); and lanes where jobs are due but no consumer holds a job (``unconsumed``)."""
     from roster.jobs.lanes import lane_specs
     from roster.jobs.pause import paused_lanes
     from roster.monitor.overview import QueueOverview
@@ -89,7 +89,9 @@ def lanes() -> dict[str, Any]:
             **lane.to_dict(), "priorities": spec["priorities"], "description": spec["description"],
             "finished_per_minute": throughput[name],
             "slots": slots.get(name, {"used": 0, "total": spec["slots"]}),
-            "unconsumed": lane.counts["ready"] > 0 and lane.counts["processing"] == 0,
+            # due jobs and nobody holding one, unless paused on purpose (ready jobs due later wait as they should)
+            "unconsumed": (lane.oldest_ready_age_seconds is not None and lane.counts["processing"] == 0
+                           and name not in paused),
             "paused_since": paused[name].isoformat(timespec="seconds") + "+00:00" if name in paused else None,
         })  # fmt: skip
     return {"lanes": out}
