@@ -1,9 +1,11 @@
 """The plans and timings of roster.monitor's reads on a realistic job table, with and without an index.
 
     flock /tmp/roster-bench.lock .venv/bin/python bench/monitor_queries.py [--jobs 200000] [--runs 30] [--index NAME]
+    flock /tmp/roster-bench.lock .venv/bin/python bench/monitor_queries.py --page --jobs 1000000 --runs 5
 
 Builds ``--jobs`` jobs in a database of their own (``roster_bench_monitor``, dropped at both ends) in the local
-MariaDB: 95 % FINISHED, 2 % TEMPORARILY_FAILED, 1 % PERMANENTLY_FAILED, 1 % READY, 1 % WAITING, priorities 0-99,
+MariaDB: 95 % FINISHED, 2 % TEMPORARILY_FAILED, 1 % PERMANENTLY_FAILED, 1 % READY, 1 % WAITING, priorities 0-99
+(with ``--page``: 86 % FINISHED and 10 % PERMANENTLY_FAILED, the Roster page's calls and a bulk retry instead),
 last attempts spread evenly over the last 14 days (so the health check's 15-minute window holds about 150 of
 200,000). Then, for each read (the failure rate of roster_health and the page, and the page's waiting list), prints
 MariaDB's EXPLAIN, the rows ANALYZE says were read, and the median and fastest wall time of ``--runs`` runs through
@@ -37,13 +39,26 @@ INSERT INTO background_job (queue, priority, callback_name, parameters, state, c
 SELECT 'default', seq % 100, 'noop', '{}', state, t, t, IF(state IN (1, 6), NULL, t), IF(state = 1, 0, 1),
        IF(state = 3, t + INTERVAL 1 SECOND, NULL), t
 FROM (SELECT seq, UTC_TIMESTAMP(6) - INTERVAL (seq * :span DIV :jobs) SECOND AS t,
-             CASE WHEN seq % 100 < 95 THEN 3 WHEN seq % 100 < 97 THEN 4 WHEN seq % 100 = 97 THEN 5
+             CASE WHEN seq % 100 < {finished} THEN 3 WHEN seq % 100 < 96 THEN 5 WHEN seq % 100 < 98 THEN 4
                   WHEN seq % 100 = 98 THEN 1 ELSE 6 END AS state
-      FROM seq_1_to_{jobs}) AS generated
+      FROM seq_1_to_{jobs} WHERE seq > :after AND seq <= :upto) AS generated
 """
 
 
-def build(jobs: int):
+def page(engine, runs: int) -> None:
+    import page_reads
+
+    print("the Roster page's API calls (each: median and slowest of the runs, then EXPLAIN of its statements):")
+    page_reads.report(engine, runs)
+    page_reads.bulk_retry(engine)
+    engine.dispose()
+    drop = create_engine(SERVER + "/")
+    with drop.begin() as conn:
+        conn.execute(text(f"DROP DATABASE {DATABASE}"))
+    drop.dispose()
+
+
+def build(jobs: int, failed_share: int = 1):
     admin = create_engine(SERVER + "/")
     with admin.begin() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {DATABASE}"))
@@ -51,8 +66,11 @@ def build(jobs: int):
     admin.dispose()
     engine = create_engine(f"{SERVER}/{DATABASE}", connect_args={"charset": "utf8mb4"})
     JobQueue(engine).update_schema()
+    fill = FILL.replace("{jobs}", str(jobs)).replace("{finished}", str(96 - failed_share))
+    for after in range(0, jobs, 200_000):  # in chunks: a loaded server's lock table holds no million rows at once
+        with engine.begin() as conn:
+            conn.execute(text(fill), {"span": DAYS * 86400, "jobs": jobs, "after": after, "upto": after + 200_000})
     with engine.begin() as conn:
-        conn.execute(text(FILL.replace("{jobs}", str(jobs))), {"span": DAYS * 86400, "jobs": jobs})
         conn.execute(text("ANALYZE TABLE background_job"))
     return engine
 
@@ -104,10 +122,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--index", default="idx_background_job_attempted")
+    parser.add_argument("--page", action="store_true",
+                        help="the Roster page's API calls and a bulk retry by filter (bench/page_reads.py) instead")
     args = parser.parse_args()
     started = time.perf_counter()
-    engine = build(args.jobs)
+    engine = build(args.jobs, failed_share=10 if args.page else 1)
     print(f"{args.jobs} jobs in {DATABASE} in {time.perf_counter() - started:.1f} s")
+    if args.page:
+        page(engine, args.runs)
+        return
     print("with the schema of roster jobs update-schema:")
     report(engine, args.runs)
     with engine.begin() as conn:

@@ -98,7 +98,8 @@ def test_the_wheel_holds_pools_dags_page_and_plugin_entry_point(wheel):
         dist_info = f"roster-{__version__}.dist-info"
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
         metadata = archive.read(f"{dist_info}/METADATA").decode()
-    expected = {"roster/pools.json", "roster/plugin.py", "roster/dags/.airflowignore", "roster/ui/static/index.html"}
+    expected = {"roster/pools.json", "roster/plugin.py", "roster/dags/.airflowignore", "roster/ui/static/index.html",
+                "roster/ui/static/chart.umd.min.js", "roster/ui/static/chart.js-LICENSE.md"}  # Chart.js, vendored
     assert expected | {f"roster/dags/{module}.py" for module in MODULES} <= names
     assert not [name for name in names if not name.startswith(("roster/", dist_info))]
     assert re.search(r"^\[airflow\.plugins\]\nroster = roster\.plugin:RosterPlugin$", entry_points, re.M)

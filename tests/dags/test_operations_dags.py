@@ -40,7 +40,9 @@ def test_health_fails_only_the_check_whose_condition_holds(dagbag, maria, redis_
     dagrun = dagbag.dags["roster_health"].test()
 
     assert _states(dagrun) == {"queue_depth": "failed", "failure_rate": "success", "no_consumer": "success",
-                               "oldest_ready": "success", "warmup": "success"}  # fmt: skip
+                               "oldest_ready": "success", "memory": "success", "warmup": "success"}  # fmt: skip
+    with maria.connect() as conn:  # since when it fires, for the Roster page
+        assert [row[0] for row in conn.execute(text("SELECT name FROM background_job_control"))] == ["alert:depth"]
 
 
 def test_health_is_green_after_a_real_warmup_and_red_after_a_failed_one(dagbag, maria, warmup_data, redis_client):

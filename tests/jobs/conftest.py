@@ -35,7 +35,8 @@ def reset(engine):
         conn.execute(text("DROP TABLE IF EXISTS background_job"))
         conn.execute(text("DROP TABLE IF EXISTS background_job_control"))
         conn.execute(text("DROP TABLE IF EXISTS background_job_counter"))
-        for table in ("background_job_limit", "background_job_start", "background_job_batch"):
+        for table in ("background_job_limit", "background_job_start", "background_job_batch", "background_job_attempt",
+                      "background_job_minute"):
             conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         conn.execute(text(RUNS_DDL))
         conn.execute(text("DELETE FROM job_runs"))

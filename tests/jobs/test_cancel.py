@@ -81,7 +81,8 @@ def test_flagged_jobs_released_or_rescued_end_cancelled(queue, engine):
     assert queue.rescue_expired() == {"rescued": 1, "failed": 0}
     assert states(engine)[rescued] == State.CANCELLED
     # A graceful stop hands back the claimed job: CANCELLED, not READY.
-    from roster.jobs.consumer import Consumer, Limits
+    from roster.jobs.config import Limits
+    from roster.jobs.consumer import Consumer
 
     consumer = Consumer(queue.consumer_config(), queue.store, priorities=None, limits=Limits())
     try:

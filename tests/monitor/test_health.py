@@ -57,9 +57,14 @@ def test_no_consumer_fires_when_ready_jobs_wait_and_nobody_claims(jobs_engine):
     put(jobs_engine, priority=GENERAL, state=State.FINISHED, claimed_minutes_ago=1, finished=True)
     # The general lane has a recent claim (a consumer runs); the urgent lane never had one.
     assert check_unconsumed(QueueOverview(jobs_engine), Thresholds(no_consumer_minutes=5)) == [
-        "lane roster_jobs_urgent: 2 jobs ready but no consumer: last claim never, threshold 5 minutes "
+        "lane roster_jobs_urgent: 2 jobs ready but no consumer: last claim none in the last 30 minutes, threshold 5 "
+        "minutes "
         "(ROSTER_ALERT_NO_CONSUMER_MINUTES); is roster_job_queue paused?"
     ]
+    from roster.jobs import JobQueue, pause
+
+    pause.pause(JobQueue(jobs_engine).store, "roster_jobs_urgent")  # paused on purpose: not a worker down
+    assert check_unconsumed(QueueOverview(jobs_engine), Thresholds(no_consumer_minutes=5)) == []
 
 
 def test_no_consumer_is_quiet_while_a_consumer_works_or_jobs_are_fresh(jobs_engine):
@@ -102,3 +107,41 @@ def test_thresholds_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("ROSTER_ALERT_FAILURE_RATE", "lots")
     with pytest.raises(InvalidOptionError, match="ROSTER_ALERT_FAILURE_RATE='lots' must be a number"):
         Thresholds.from_env()
+
+
+def test_memory_fires_for_a_job_run_in_a_process_above_the_threshold(jobs_engine):
+    from sqlalchemy import text
+
+    from roster.monitor.health import check_memory
+
+    small, big = put(jobs_engine, priority=GENERAL, state=State.FINISHED, count=2, claimed_minutes_ago=2, finished=True)
+    put(jobs_engine, priority=GENERAL, state=State.FINISHED, claimed_minutes_ago=60, finished=True)  # out of the window
+    with jobs_engine.begin() as conn:
+        for job, kb in ((small, 200 * 1024), (big, 700 * 1024)):
+            conn.execute(text("UPDATE background_job SET memory = :m WHERE id = :id"),
+                         {"m": f'{{"peak_rss_kb_before": 1, "peak_rss_kb": {kb}}}', "id": job})  # fmt: skip
+        conn.execute(text("UPDATE background_job SET memory = '{\"peak_rss_kb\": 9999999}' WHERE memory IS NULL"))
+    assert check_memory(QueueOverview(jobs_engine), Thresholds()) == [
+        f"queue default: 1 job(s) attempted in the last 15 minutes ran in a consumer above 512 MB resident, the most "
+        f"700 MB (job {big}) (ROSTER_ALERT_MEMORY_MB)"
+    ]
+    assert check_memory(QueueOverview(jobs_engine), Thresholds(memory_mb=1024)) == []
+
+
+def test_the_pages_alerts_say_since_when_they_fire(jobs_engine):
+    from datetime import datetime
+
+    from roster.jobs import JobQueue
+    from roster.monitor.alerts import alerts, record
+
+    put(jobs_engine, priority=GENERAL, state=State.READY, count=6)
+    store = JobQueue(jobs_engine).store
+    first = alerts(QueueOverview(jobs_engine), Thresholds(depth=5))
+    assert [(a["check"], a["firing"], a["seen_by_health_check"]) for a in first] == [
+        ("no_consumer", False, False), ("depth", True, False), ("failure_rate", False, False), ("memory", False, False)]
+    since = record(store, "depth", first[1]["problems"], datetime(2026, 12, 7, 6, 0))
+    assert record(store, "depth", first[1]["problems"]) == since  # still firing: the first since-when stays
+    again = alerts(QueueOverview(jobs_engine), Thresholds(depth=5))[1]
+    assert again["since"] == "2026-12-07T06:00:00+00:00" and again["seen_by_health_check"] is True
+    assert record(store, "depth", []) is None
+    assert alerts(QueueOverview(jobs_engine), Thresholds(depth=5))[1]["seen_by_health_check"] is False

@@ -102,3 +102,21 @@ def roster_users(mariadb_engine) -> list[str]:
     with mariadb_engine.connect() as conn:
         names = [row[0] for row in conn.execute(text("SELECT username FROM users ORDER BY id"))]
     return [name for name in names if name.isascii() and name.replace("_", "").isalnum()]
+
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture
+def browser_page():
+    """A page of Debian's headless Chromium, driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()

@@ -1,12 +1,11 @@
 """Headless Chromium (Debian's ``chromium``, driven by Playwright) logs in to a real Airflow the way a person
 does, opens "Roster" from the navigation, and the counts on the page equal the table's; an editor cancels waiting
 jobs (one by its button, others by identifier) and retries a failed one, and the page and the table change
-together. The viewer's screenshot goes to the test's temporary directory; with ROSTER_UPDATE_SCREENSHOT=1 to
-docs/roster-page.png (docs/operations.md shows it)."""
+together. The viewer's screenshot goes to the test's temporary directory (docs/roster-page.png is written by
+test_operations_page, after real runs)."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -19,22 +18,7 @@ from tests.ui.jobs_data import fill_jobs, ids_in_state, lane_counts
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 SCREENSHOT = ROOT / "docs" / "roster-page.png"
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.set_default_timeout(30_000)
-        yield page
-        browser.close()
 
 
 def log_in(page, base: str, username: str) -> None:
@@ -80,7 +64,7 @@ def test_the_roster_page_shows_the_tables_counts(roster_airflow, mariadb_engine,
     frame.locator("#audit-form input[name=usernames]").fill(",".join(roster_users[:3]))
     frame.locator("#audit-form button").click()
     frame.locator("#audit-result", has_text='"checked": 3').wait_for()
-    screenshot = SCREENSHOT if os.environ.get("ROSTER_UPDATE_SCREENSHOT") == "1" else tmp_path / SCREENSHOT.name
+    screenshot = tmp_path / SCREENSHOT.name  # docs/roster-page.png comes from test_operations_page
     page.set_viewport_size({"width": 1500, "height": 1800})  # the whole page: it scrolls inside Airflow's iframe
     frame.locator("body").evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(screenshot), full_page=True)

@@ -44,3 +44,12 @@ def print_json(data) -> None:
     print_result(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode())
 
 
+def job_queue(args):
+    """The JobQueue a ``roster jobs`` command works on: the connection, queue and broker its options name."""
+    from roster.jobs.broker import SqsBroker
+    from roster.jobs.job_queue import JobQueue
+    from roster.settings import env_or_variable
+
+    url = env_or_variable("ROSTER_JOBS_QUEUE_URL")
+    broker = SqsBroker(url, aws_conn_id=args.sqs_conn_id) if url else None
+    return JobQueue.from_conn_id(args.db_conn_id, queue=args.queue, broker=broker)

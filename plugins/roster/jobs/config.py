@@ -1,15 +1,18 @@
 """What a consumer run is given, built once by :class:`~roster.jobs.job_queue.JobQueue` and never read back from it:
 the queue's settings (:class:`ConsumerConfig`), the hooks around each job (:class:`Listeners`) and the one time
-budget of a run (:class:`Deadline`), which the operator, the broker's delivered-jobs loop, the consumer and its
+budget of a run (:class:`Deadline`) and when else it stops (:class:`Limits`), which the operator, the broker's delivered-jobs loop, the consumer and its
 database connection all measure against."""
 
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from roster.jobs.limits import MAX_DELAY_SECONDS, number, whole
 
 if TYPE_CHECKING:
     from roster.jobs.model import Job
@@ -87,3 +90,25 @@ class ConsumerConfig:
     notify_on_attempts: int
     waiting_seconds: float
     listeners: Listeners = field(default_factory=Listeners)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """When a run stops besides an empty lane: jobs claimed, seconds, resident MB; ``idle_wait``: seconds an
+    empty lane is watched for new jobs first."""
+
+    limit: int | None = None
+    time_limit: float | None = None
+    memory_limit: float | None = None
+    idle_wait: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Each limit ``None`` (no limit) or a finite number from 0, refused naming the field otherwise: a NaN or
+        an infinity would silently disable the limit, a negative one stop the run at once."""
+        if self.limit is not None:
+            whole("limit", self.limit, low=0, high=sys.maxsize)
+        if self.time_limit is not None:
+            number("time_limit", self.time_limit, high=MAX_DELAY_SECONDS)
+        if self.memory_limit is not None:
+            number("memory_limit", self.memory_limit)
+        number("idle_wait", self.idle_wait, high=MAX_DELAY_SECONDS)

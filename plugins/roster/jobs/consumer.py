@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import psutil
 
 from roster.jobs import batches, fencing
+from roster.jobs.attempts import record_failure
 from roster.jobs.claim import ClaimRequest, claim
-from roster.jobs.config import ConsumerConfig, Deadline
+from roster.jobs.config import ConsumerConfig, Deadline, Limits
 from roster.jobs.connection import HeldConnection
 from roster.jobs.lanes import parse_priorities
 from roster.jobs.lease import LeaseKeeper, by_claim
-from roster.jobs.limits import MAX_DELAY_SECONDS, number, whole
 from roster.jobs.model import Job, backoff
 from roster.jobs.outcomes import Failed, Finished, ProcessSummary
+from roster.jobs.pause import lane_of, paused_in
 from roster.jobs.recorder import Recorder, write_finished
 from roster.jobs.runner import run_job
 from roster.jobs.states import State
@@ -49,28 +48,6 @@ TARGET_BATCH_SECONDS = 1.0
 IDLE_POLL_SECONDS = 0.25  # how often an idle consumer (idle_wait) looks for new jobs: one indexed read each time
 PROMOTE_EVERY_SECONDS = 1.0
 CONTROL_EVERY_SECONDS = 1.0  # how long the stop-consumers timestamp is cached
-
-
-@dataclass(frozen=True)
-class Limits:
-    """When a run stops besides an empty lane: jobs claimed, seconds, resident MB; ``idle_wait``: seconds an
-    empty lane is watched for new jobs first."""
-
-    limit: int | None = None
-    time_limit: float | None = None
-    memory_limit: float | None = None
-    idle_wait: float = 0.0
-
-    def __post_init__(self) -> None:
-        """Each limit ``None`` (no limit) or a finite number from 0, refused naming the field otherwise: a NaN or
-        an infinity would silently disable the limit, a negative one stop the run at once."""
-        if self.limit is not None:
-            whole("limit", self.limit, low=0, high=sys.maxsize)
-        if self.time_limit is not None:
-            number("time_limit", self.time_limit, high=MAX_DELAY_SECONDS)
-        if self.memory_limit is not None:
-            number("memory_limit", self.memory_limit)
-        number("idle_wait", self.idle_wait, high=MAX_DELAY_SECONDS)
 
 
 class Consumer:
@@ -98,6 +75,7 @@ class Consumer:
         self.recorder = Recorder(store, self.lease, self.fence)
         self.promoted_at = float("-inf")
         self.control_read_at, self.stop_consumers_at = float("-inf"), None
+        self.own_lanes, self.paused = lane_of(self.low, self.high), False
         self.process = psutil.Process()
         self.deadline = deadline.earliest(Deadline.after(limits.time_limit))
         self.db = HeldConnection(self.store, self.deadline)
@@ -168,15 +146,17 @@ class Consumer:
         stop_at = self._stop_consumers_at()
         if stop_at is not None and stop_at >= self.started_at:
             return "stop_consumers"
-        return None
+        return "paused" if self.paused else None
 
     def _stop_consumers_at(self) -> datetime | None:
-        # Checked between jobs: one primary-key read, cached for a second so no-op jobs stay cheap.
+        # Checked between jobs: one read of the control table (a few rows), cached for a second so no-op jobs stay
+        # cheap; it also says whether the consumer's lane is paused (roster.jobs.pause).
         if time.monotonic() - self.control_read_at >= CONTROL_EVERY_SECONDS:
             self.control_read_at = time.monotonic()
-            found = self.db.run(lambda tx: tx.rows("control_get", name="stop_consumers"))
-            value = found[0][0] if found else None
+            controls = dict(self.db.run(lambda tx: tx.rows("control_all")))
+            value = controls.get("stop_consumers")
             self.stop_consumers_at = datetime.fromisoformat(value) if isinstance(value, str) else value
+            self.paused = any(lane in paused_in(controls.items()) for lane in self.own_lanes)
         return self.stop_consumers_at
 
     def _claim(self) -> list[Job]:
@@ -264,7 +244,14 @@ class Consumer:
         params = {"state": int(state), "error": failed.message, "available_at": ts(available_at), "ms": failed.ms,
                   "memory": failed.memory, "uncount": uncount, "now": ts(now), "id": job.id,
                   "claim_id": job.claim_id}  # fmt: skip
-        if self.db.run(lambda tx: tx.run("fail", **params)) != 1:
+
+        def write(tx: Tx) -> int:
+            changed = tx.run("fail", **params)
+            if changed == 1 and state is not State.WAITING:  # the story keeps failures; waits are not attempts
+                record_failure(tx, failed, state, now, self.worker)
+            return changed
+
+        if self.db.run(write) != 1:
             self.fence.discard(lambda tx: fencing.superseded(tx, {job.id: job.claim_id}), f"the {state.name} outcome")
         self.lease.release([job.id])
         self.recorder.ended_in_batches([job.batch_id] if state is State.PERMANENTLY_FAILED else [])

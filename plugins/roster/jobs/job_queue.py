@@ -19,8 +19,8 @@ from roster.jobs import fencing, limits, registry
 from roster.jobs.admin import Admin
 from roster.jobs.batches import Batch, announce, open_batch, progress, sweep
 from roster.jobs.claim import ClaimRequest, claim
-from roster.jobs.config import ConsumerConfig, Deadline, Listeners
-from roster.jobs.consumer import DEFAULT_CLAIM_BATCH, Consumer, Limits
+from roster.jobs.config import ConsumerConfig, Deadline, Limits, Listeners
+from roster.jobs.consumer import DEFAULT_CLAIM_BATCH, Consumer
 from roster.jobs.lanes import parse_priorities
 from roster.jobs.maintenance import Cleaner, Rebroker, Rescuer
 from roster.jobs.model import Job, NewJob, backoff, dumps_parameters

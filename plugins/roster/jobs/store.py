@@ -47,6 +47,12 @@ class Tx:
         self.run(name, **params)
         return list(self.cursor.fetchall())
 
+    def rows_of(self, sql: str, /, **params: Any) -> list[tuple]:
+        """Rows of a statement made from a named one (an operator's filter: roster.jobs.job_filter)."""
+        text, args = bind(sql, params, self.dialect)
+        self.cursor.execute(text, args)
+        return list(self.cursor.fetchall())
+
     @property
     def lastrowid(self) -> int:
         return int(self.cursor.lastrowid)

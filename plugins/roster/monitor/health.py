@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from roster.monitor.overview import QueueOverview, utcnow
+from roster.monitor.overview import LAST_CLAIM_WINDOW, QueueOverview, utcnow
 from roster.settings import number_env
 
 
@@ -25,6 +25,7 @@ class Thresholds:
     failure_min_jobs: int = 20  # ROSTER_ALERT_FAILURE_MIN_JOBS: fewer attempts say nothing about a rate
     no_consumer_minutes: float = 5  # ROSTER_ALERT_NO_CONSUMER_MINUTES
     oldest_ready_minutes: float = 15  # ROSTER_ALERT_OLDEST_READY_MINUTES
+    memory_mb: float = 512  # ROSTER_ALERT_MEMORY_MB: a job's consumer process peaked above this (resident)
 
     @classmethod
     def from_env(cls) -> Thresholds:
@@ -35,6 +36,7 @@ class Thresholds:
             failure_min_jobs=int(number_env("ROSTER_ALERT_FAILURE_MIN_JOBS", cls.failure_min_jobs, low=1)),
             no_consumer_minutes=number_env("ROSTER_ALERT_NO_CONSUMER_MINUTES", cls.no_consumer_minutes, low=0),
             oldest_ready_minutes=number_env("ROSTER_ALERT_OLDEST_READY_MINUTES", cls.oldest_ready_minutes, low=0),
+            memory_mb=number_env("ROSTER_ALERT_MEMORY_MB", cls.memory_mb, low=1),
         )
 
 
@@ -61,17 +63,22 @@ def check_failure_rate(overview: QueueOverview, limits: Thresholds, now: datetim
 
 
 def check_unconsumed(overview: QueueOverview, limits: Thresholds, now: datetime | None = None) -> list[str]:
-    """Lanes with jobs due for longer than the limit that nobody has claimed from for that long."""
+    """Lanes with jobs due for longer than the limit that nobody has claimed from for that long; a paused lane is
+    not claimed from on purpose (roster jobs pause), so it is not reported."""
+    from roster.jobs.pause import paused_lanes
+
     now = now or utcnow()
     limit = timedelta(minutes=limits.no_consumer_minutes)
     problems = []
+    paused = paused_lanes(overview.store)
     for name, lane in overview.lanes(now).items():
         waited = lane.oldest_ready_age_seconds
-        if not waited or waited < limit.total_seconds() or lane.counts["processing"]:
+        if not waited or waited < limit.total_seconds() or lane.counts["processing"] or name in paused:
             continue
         if lane.last_claim_at is not None and now - lane.last_claim_at < limit:
             continue
-        since = "never" if lane.last_claim_at is None else f"{(now - lane.last_claim_at).total_seconds() / 60:.0f} minutes ago"
+        since = (f"none in the last {LAST_CLAIM_WINDOW.total_seconds() / 60:.0f} minutes" if lane.last_claim_at is None
+                 else f"{(now - lane.last_claim_at).total_seconds() / 60:.0f} minutes ago")  # fmt: skip
         problems.append(
             f"lane {name}: {lane.counts['ready']} jobs ready but no consumer: last claim {since}, threshold "
             f"{limits.no_consumer_minutes:g} minutes (ROSTER_ALERT_NO_CONSUMER_MINUTES); is roster_job_queue paused?"
@@ -85,6 +92,21 @@ def check_oldest_ready(overview: QueueOverview, limits: Thresholds) -> list[str]
         f"{limits.oldest_ready_minutes:g} minutes (ROSTER_ALERT_OLDEST_READY_MINUTES)"
         for name, lane in overview.lanes().items()
         if lane.oldest_ready_age_seconds is not None and lane.oldest_ready_age_seconds > limits.oldest_ready_minutes * 60
+    ]
+
+
+def check_memory(overview: QueueOverview, limits: Thresholds, now: datetime | None = None) -> list[str]:
+    """Jobs attempted in the failure window whose consumer process peaked above the memory threshold."""
+    now = now or utcnow()
+    peaks = overview.memory_peaks(now - timedelta(minutes=limits.failure_window_minutes))
+    over = {job: kb for job, kb in peaks.items() if kb > limits.memory_mb * 1024}
+    if not over:
+        return []
+    worst = max(over, key=over.get)
+    return [
+        f"queue {overview.queue}: {len(over)} job(s) attempted in the last {limits.failure_window_minutes:g} minutes "
+        f"ran in a consumer above {limits.memory_mb:g} MB resident, the most {over[worst] / 1024:.0f} MB (job {worst})"
+        " (ROSTER_ALERT_MEMORY_MB)"
     ]
 
 
@@ -105,4 +127,5 @@ QUEUE_CHECKS = {
     "failure_rate": check_failure_rate,
     "no_consumer": check_unconsumed,
     "oldest_ready": check_oldest_ready,
+    "memory": check_memory,
 }

@@ -33,6 +33,11 @@ LANE_STATES = {
 WAITING_STATES = {State.READY: "ready", State.TEMPORARILY_FAILED: "temporarily_failed", State.WAITING: "waiting"}
 _WAITING_KEYS = ("id", "state", "priority", "callback_name", "parameters", "identifier", "available_at",
                  "number_of_attempts", "error_message")  # fmt: skip
+# How far back a lane's latest claim is looked for (the worker-down alert's window is shorter): a range of recent
+# attempts, whatever the table's size.
+LAST_CLAIM_WINDOW = timedelta(minutes=30)
+_LISTED_KEYS = ("id", "state", "priority", "callback_name", "identifier", "serial_group", "created_at",
+                "last_attempt_at", "number_of_attempts", "error_message")  # fmt: skip
 
 
 def utcnow() -> datetime:
@@ -82,13 +87,23 @@ class QueueOverview:
             return _read(tx, name, self.queue, params)
 
     def lanes(self, now: datetime | None = None) -> dict[str, LaneOverview]:
-        """Every lane of roster/pools.json with its counts (lanes without jobs included)."""
+        """Every lane of roster/pools.json with its counts (lanes without jobs included), the age of its oldest due
+        job and its latest claim within LAST_CLAIM_WINDOW (older: None); read in one transaction."""
         now = now or utcnow()
         result = {name: LaneOverview(name, bounds) for name, bounds in lanes().items()}
-        for state, priority, jobs, oldest_due, last_claim in self._rows("lane_states", now=now):
+        with self.store.reading() as tx:
+            counts = _read(tx, "lane_states", self.queue, {})
+            claims = _read(tx, "lane_last_claims", self.queue, {"since": now - LAST_CLAIM_WINDOW})
             for lane in result.values():
-                if lane.priorities[0] <= int(priority) <= lane.priorities[1]:
-                    _add_group(lane, int(state), int(jobs), as_datetime(oldest_due), as_datetime(last_claim), now)
+                low, high = lane.priorities
+                for (oldest_due,) in _read(tx, "lane_oldest_due", self.queue, {"now": now, "low": low, "high": high}):
+                    lane.oldest_ready_age_seconds = round((now - as_datetime(oldest_due)).total_seconds(), 1)
+        for state, priority, jobs in counts:
+            for lane in _holding(result, priority):
+                lane.counts[LANE_STATES[State(int(state))]] += int(jobs)
+        for priority, last_claim in claims:
+            for lane in _holding(result, priority):
+                lane.last_claim_at = max(filter(None, (lane.last_claim_at, as_datetime(last_claim))))
         return result
 
     def finished_per_minute(self, minutes: int = 60, now: datetime | None = None) -> dict[str, list[int]]:
@@ -126,6 +141,18 @@ class QueueOverview:
             counts[names[State(int(state))]] += int(jobs)
         return counts
 
+    def memory_peaks(self, since: datetime) -> dict[int, int]:
+        """Peak resident kB of the consumer process, by job, for jobs last attempted since ``since``."""
+        import orjson
+
+        peaks = {}
+        for job_id, memory in self._rows("memory_since", since=since):
+            try:
+                peaks[int(job_id)] = int(orjson.loads(memory).get("peak_rss_kb") or 0)
+            except (ValueError, AttributeError, TypeError):
+                continue  # a row written by another system: not roster's shape
+        return peaks
+
     def waiting(self, limit: int = 50) -> dict[str, Any]:
         """Jobs waiting to run (READY, TEMPORARILY_FAILED, WAITING): ``counts`` per state, and the ``limit`` most
         urgent ``jobs`` (claim order: priority, then id), read in one transaction (one snapshot on MariaDB/MySQL)
@@ -143,6 +170,17 @@ class QueueOverview:
             job["state"] = WAITING_STATES[State(int(job["state"]))]
             job["available_at"] = _iso(as_datetime(job["available_at"]))
         return {"counts": counts, "jobs": jobs}
+
+    def jobs_by_id(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The page's columns of these jobs, newest first (a page of a filter's matches)."""
+        if not ids:
+            return []
+        jobs = [dict(zip(_LISTED_KEYS, row)) for row in self._rows("jobs_by_id", ids=list(ids))]
+        for job in jobs:
+            job["state"] = State(int(job["state"])).name.lower()
+            for key in ("created_at", "last_attempt_at"):
+                job[key] = _iso(as_datetime(job[key]))
+        return jobs
 
     def job_states(self, ids: Sequence[int]) -> dict[int, State]:
         """The state of each of these jobs, by id, in any queue; ids not in the table are left out."""
@@ -179,12 +217,6 @@ def heartbeat(renewed: datetime | None, first_expiry: datetime | None, now: date
             "renewal_late": silent > lease / 2}  # fmt: skip
 
 
-def _add_group(lane: LaneOverview, state: int, jobs: int, oldest_due, last_claim, now: datetime) -> None:
-    name = LANE_STATES.get(State(state))
-    if name:
-        lane.counts[name] += jobs
-    if oldest_due is not None:
-        age = round((now - oldest_due).total_seconds(), 1)
-        lane.oldest_ready_age_seconds = max(age, lane.oldest_ready_age_seconds or 0.0)
-    if last_claim is not None and (lane.last_claim_at is None or last_claim > lane.last_claim_at):
-        lane.last_claim_at = last_claim
+def _holding(lanes_by_name: dict[str, LaneOverview], priority: Any) -> list[LaneOverview]:
+    """The lanes whose priority range holds ``priority`` (ranges may overlap)."""
+    return [lane for lane in lanes_by_name.values() if lane.priorities[0] <= int(priority) <= lane.priorities[1]]

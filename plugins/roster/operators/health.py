@@ -56,10 +56,15 @@ class JobQueueHealthCheckOperator(BaseOperator):
         from roster.monitor.health import QUEUE_CHECKS, Thresholds
         from roster.monitor.overview import QueueOverview
 
+        from roster.monitor.alerts import ALERTS, record
+
         check = QUEUE_CHECKS[self.check]
         engine = engine_for(self.db_conn_id)
         try:
-            problems = check(QueueOverview(engine, queue=self.queue_name), Thresholds.from_env())
+            overview = QueueOverview(engine, queue=self.queue_name)
+            problems = check(overview, Thresholds.from_env())
+            if self.check in ALERTS:  # the Roster page shows since when it fires
+                record(overview.store, self.check, problems)
         finally:
             engine.dispose()
         _raise_problems(problems)

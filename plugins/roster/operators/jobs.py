@@ -80,7 +80,10 @@ class ProcessJobsOperator(BaseOperator):
         self.db_conn_id = db_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from roster.monitor.minutes import record_minutes_quietly
+
         with job_queue(self.db_conn_id, self.queue_name) as queue, measured(queue, self.pool) as run:
+            record_minutes_quietly(queue.store, queue.queue)  # the Roster page's charts: the minutes just over
             summary = run["summary"] = queue.process(
                 priorities=self.priorities, limit=self.limit, time_limit=self.time_limit,
                 memory_limit=self.memory_limit, worker=_worker(context), idle_wait=self.idle_wait,

@@ -100,3 +100,43 @@ CREATE TABLE IF NOT EXISTS background_job_batch (
     KEY idx_background_job_batch_name (name),
     KEY idx_background_job_batch_open (queue, completed_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- One row per failed attempt of a job (the job row keeps its latest attempt only): the job's story on the Roster
+-- page, with the traceback and the worker (Airflow task instance) that ran it. Attempts that finish are not written
+-- here (the job row holds the last one), so the claim's no-op path writes nothing more.
+CREATE TABLE IF NOT EXISTS background_job_attempt (
+    id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    job_id BIGINT UNSIGNED NOT NULL,
+    attempt INT UNSIGNED NOT NULL,
+    claim_id BIGINT NULL,
+    state TINYINT NOT NULL,
+    started_at DATETIME(6) NOT NULL,
+    finished_at DATETIME(6) NOT NULL,
+    execution_time_ms INT UNSIGNED NULL,
+    memory JSON NULL,
+    error_message TEXT NULL,
+    traceback MEDIUMTEXT NULL,
+    pid INT UNSIGNED NULL,
+    hostname VARCHAR(255) NULL,
+    worker VARCHAR(255) NULL,
+    KEY idx_background_job_attempt_job (job_id, id),
+    KEY idx_background_job_attempt_finished (finished_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- One row per queue, minute and lane (roster/pools.json): what the Roster page's charts read, a few thousand rows a
+-- day however many jobs run. Written by the consumer tasks as each minute ends (roster.monitor.minutes): finished
+-- and failed counts and the due -> start latency come from the job timestamps of that minute, the depth (ready,
+-- waiting, processing) is what the table held when the row was written. Kept two days.
+CREATE TABLE IF NOT EXISTS background_job_minute (
+    queue VARCHAR(191) NOT NULL,
+    minute DATETIME NOT NULL,
+    lane VARCHAR(64) NOT NULL,
+    finished INT UNSIGNED NOT NULL DEFAULT 0,
+    failed INT UNSIGNED NOT NULL DEFAULT 0,
+    ready INT UNSIGNED NULL,
+    waiting INT UNSIGNED NULL,
+    processing INT UNSIGNED NULL,
+    latency_p50_ms BIGINT NULL,
+    latency_p95_ms BIGINT NULL,
+    PRIMARY KEY (queue, minute, lane)
+) ENGINE=InnoDB;

@@ -83,3 +83,36 @@ CREATE TABLE IF NOT EXISTS background_job_batch (
 );
 CREATE INDEX IF NOT EXISTS idx_background_job_batch_name ON background_job_batch (name);
 CREATE INDEX IF NOT EXISTS idx_background_job_batch_open ON background_job_batch (queue, completed_at);
+
+CREATE TABLE IF NOT EXISTS background_job_attempt (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    claim_id INTEGER NULL,
+    state INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    execution_time_ms INTEGER NULL,
+    memory TEXT NULL,
+    error_message TEXT NULL,
+    traceback TEXT NULL,
+    pid INTEGER NULL,
+    hostname TEXT NULL,
+    worker TEXT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_background_job_attempt_job ON background_job_attempt (job_id, id);
+CREATE INDEX IF NOT EXISTS idx_background_job_attempt_finished ON background_job_attempt (finished_at);
+
+CREATE TABLE IF NOT EXISTS background_job_minute (
+    queue TEXT NOT NULL,
+    minute TEXT NOT NULL,
+    lane TEXT NOT NULL,
+    finished INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    ready INTEGER NULL,
+    waiting INTEGER NULL,
+    processing INTEGER NULL,
+    latency_p50_ms INTEGER NULL,
+    latency_p95_ms INTEGER NULL,
+    PRIMARY KEY (queue, minute, lane)
+);

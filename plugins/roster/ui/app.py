@@ -9,15 +9,19 @@ from pathlib import Path
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 
-from roster.ui import access, jobs_api, warmup_api
+from roster.ui import access, charts_api, explore_api, jobs_api, warmup_api
 
 STATIC = Path(__file__).resolve().parent / "static"
-ASSETS = {"roster.js": "text/javascript", "roster.css": "text/css"}
+# chart.umd.min.js: Chart.js 4.6.2 from the npm registry (MIT, chart.js-LICENSE.md), vendored: no CDN.
+ASSETS = {"roster.js": "text/javascript", "charts.js": "text/javascript", "explore.js": "text/javascript",
+          "chart.umd.min.js": "text/javascript", "roster.css": "text/css"}  # fmt: skip
 
 
 def create_app() -> FastAPI:
     app = FastAPI(title="roster", description="Operate roster's job queue and cache warmup", version="1")
     app.include_router(jobs_api.router)
+    app.include_router(explore_api.router)
+    app.include_router(charts_api.router)
     app.include_router(warmup_api.router)
 
     @app.get("/", dependencies=access.READ_JOBS, include_in_schema=False)

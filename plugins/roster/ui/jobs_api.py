@@ -67,9 +67,10 @@ def _shown(parameters: str) -> str:
 
 @router.get("/lanes", dependencies=access.READ_JOBS)
 def lanes() -> dict[str, Any]:
-    """Per lane: jobs per state, oldest ready age, finished per minute over the last hour, pool slots; and lanes
-    where jobs are ready but no consumer holds a job."""
+    """Per lane: jobs per state, oldest ready age, finished per minute over the last hour, pool slots, since when it
+    is paused (or null); and lanes where jobs are due but no consumer holds a job (``unconsumed``)."""
     from roster.jobs.lanes import lane_specs
+    from roster.jobs.pause import paused_lanes
     from roster.monitor.overview import QueueOverview
     from roster.ui.airflow_state import pool_slots
 
@@ -79,6 +80,7 @@ def lanes() -> dict[str, Any]:
         overview = QueueOverview(engine())
         current = overview.lanes()
         throughput = overview.finished_per_minute(60)
+        paused = paused_lanes(overview.store)
     slots = pool_slots()
     out = []
     for name, lane in current.items():
@@ -87,7 +89,10 @@ def lanes() -> dict[str, Any]:
             **lane.to_dict(), "priorities": spec["priorities"], "description": spec["description"],
             "finished_per_minute": throughput[name],
             "slots": slots.get(name, {"used": 0, "total": spec["slots"]}),
-            "unconsumed": lane.counts["ready"] > 0 and lane.counts["processing"] == 0,
+            # due jobs and nobody holding one, unless paused on purpose (ready jobs due later wait as they should)
+            "unconsumed": (lane.oldest_ready_age_seconds is not None and lane.counts["processing"] == 0
+                           and name not in paused),
+            "paused_since": paused[name].isoformat(timespec="seconds") + "+00:00" if name in paused else None,
         })  # fmt: skip
     return {"lanes": out}
 
@@ -131,14 +136,19 @@ def batches(limit: int = Query(50, ge=1, le=500, description="batches listed, ne
 
 
 @router.get("/failed", dependencies=access.READ_JOBS)
-def failed() -> dict[str, Any]:
-    """Permanently failed jobs: callback, error, attempts, last attempt, parameters (truncated)."""
+def failed(limit: int = Query(100, ge=1, le=500, description="the newest failures listed")) -> dict[str, Any]:
+    """The ``limit`` newest permanently failed jobs, in id order: callback, error, attempts, last attempt,
+    parameters (truncated). Find older ones with the search's filters."""
     import orjson
+
+    from roster.jobs.job_filter import JobFilter
+    from roster.jobs.states import State
 
     if (state := no_job_table({"failed": []})) is not None:
         return state
     with answering():
-        jobs = job_queue().failed()
+        newest = JobFilter(state=State.PERMANENTLY_FAILED).ids(job_queue().store, QUEUE, limit=limit)
+        jobs = job_queue().failed(newest) if newest else []
     for job in jobs:
         job["parameters"] = _shown(orjson.dumps(job["parameters"]).decode())
         job["last_attempt_at"] = str(job["last_attempt_at"]) if job["last_attempt_at"] else None

@@ -1,9 +1,7 @@
--- Counts per state and priority (lanes are priority ranges, so Python folds priorities into lanes), with the
--- oldest due READY job and the latest claim of each group: what the Roster page, the gauges and the alerts read.
--- One pass over the claim index (queue, state, priority, id).
-SELECT state, priority, COUNT(*) AS jobs,
-       MIN(CASE WHEN state = 1 AND available_at <= :now THEN available_at END) AS oldest_due,
-       MAX(last_attempt_at) AS last_claim
+-- Counts per state and priority of the states the lanes show (READY 1, PROCESSING 2, TEMPORARILY_FAILED 4,
+-- PERMANENTLY_FAILED 5, WAITING 6; lanes are priority ranges, so Python folds priorities into lanes): ranges of the
+-- claim index (queue, state, priority, id) read alone, never the finished jobs that make up most of the table.
+SELECT state, priority, COUNT(*) AS jobs
 FROM background_job
-WHERE queue = :queue
+WHERE queue = :queue AND state IN (1, 2, 4, 5, 6)
 GROUP BY state, priority

@@ -56,26 +56,6 @@ function confirming(button, question, action) {
 const age = (seconds) =>
   seconds === null ? "" : seconds < 120 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
 
-function chart(series) {
-  const max = Math.max(1, ...series);
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("class", "chart");
-  svg.setAttribute("width", "180");
-  svg.setAttribute("height", "28");
-  series.forEach((value, i) => {
-    const bar = document.createElementNS("http://www.w3.org/2000/svg", "rect");
-    const height = Math.round((value / max) * 26);
-    bar.setAttribute("x", String(i * 3));
-    bar.setAttribute("y", String(28 - height));
-    bar.setAttribute("width", "2");
-    bar.setAttribute("height", String(height));
-    svg.appendChild(bar);
-  });
-  const total = series.reduce((a, b) => a + b, 0);
-  svg.appendChild(Object.assign(document.createElementNS("http://www.w3.org/2000/svg", "title"), { textContent: `${total} finished in the last hour` }));
-  return svg;
-}
-
 function laneRow(lane) {
   const tr = document.createElement("tr");
   tr.dataset.lane = lane.lane;
@@ -86,8 +66,14 @@ function laneRow(lane) {
     tr.append(td);
   }
   tr.append(cell(age(lane.oldest_ready_age_seconds), "num"), cell(`${lane.slots.used} / ${lane.slots.total}`, "num"));
-  const td = document.createElement("td");
-  td.append(chart(lane.finished_per_minute));
+  // Pausing: its consumers claim nothing from their next claim cycle on; the jobs keep their place.
+  const paused = lane.paused_since !== null;
+  const td = cell(paused ? `paused since ${lane.paused_since} ` : "claiming ", paused ? "warn paused" : "");
+  const toggle = Object.assign(document.createElement("button"), { textContent: paused ? "Resume" : "Pause" });
+  toggle.onclick = () => act(`jobs/lanes/${encodeURIComponent(lane.lane)}/${paused ? "resume" : "pause"}`, {},
+    `lane ${lane.lane} ${paused ? "resumed" : "paused"}`);
+  td.append(toggle);
+  tr.dataset.paused = paused ? "true" : "false";
   tr.append(td);
   return tr;
 }
@@ -189,6 +175,7 @@ async function refresh() {
     fill("failed", failed.failed.map(failedRow));
     fill("warmup-runs", runs.runs.map(runRow));
     if (lanes.job_table === false) say(lanes.message);  // a new roster database: nothing published yet
+    document.dispatchEvent(new CustomEvent("roster:refreshed", { detail: { lanes: lanes.lanes, runs: runs.runs } }));
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.loaded = "true";
   } catch (error) {
