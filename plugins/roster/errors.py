@@ -28,9 +28,12 @@ class PrivilegeError(RosterError):
 
 
 class NoJobTableError(RosterError):
-    """The job table does not exist yet: nothing was ever published on this database."""
+    """The job table cannot be read yet: it does not exist (nothing was ever published on this database), or it
+    predates this roster and lacks an upgrade."""
 
     MESSAGE = "no job table yet: it is created by the first publish or by `roster jobs update-schema`"
+    OUTDATED = ("the job table predates this roster (it lacks {missing}): `roster jobs update-schema` upgrades it, "
+                "and so does the first publish or consumer")  # fmt: skip
 
-    def __init__(self) -> None:
-        super().__init__(self.MESSAGE)
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, text
 
 from roster.db import statements
@@ -52,3 +53,48 @@ def test_an_older_table_gets_the_upgrades_it_lacks_and_keeps_its_rows(engine):
     with queue.batch("after-upgrade") as batch:  # and its new columns and tables: flow control, batches
         batch.publish("limited", {"key": "x"}, concurrency_key="t")
     assert queue.process()["finished"] == 1 and queue.announce_batches() == ["after-upgrade"]
+
+
+def _v1_table(engine) -> None:
+    """The first release's job table, alone: none of the upgrades nor the tables added since."""
+    with engine.begin() as conn:
+        for table in inspect(conn).get_table_names():
+            if table.startswith("background_job"):
+                conn.execute(text(f"DROP TABLE {table}"))
+        v1 = V1.with_suffix(".sqlite.sql") if engine.dialect.name == "sqlite" else V1
+        for statement in statements(v1.read_text(encoding="utf-8")):
+            conn.execute(text(statement))
+
+
+def test_the_read_only_views_name_an_older_table_and_leave_it_as_it_is(engine):
+    """Looking (the page's API, ``roster jobs stats``) never upgrades: on an older table each view says what it
+    lacks and how to upgrade, instead of failing on a column it does not have."""
+    from roster.errors import NoJobTableError
+    from roster.jobs.migrate import pending
+
+    _v1_table(engine)
+    before = _shape(engine)
+    queue = JobQueue(engine)
+    with pytest.raises(NoJobTableError, match=r"predates this roster \(it lacks column cancel_requested, .*"
+                                              r"table background_job_batch.*\): `roster jobs update-schema`"):
+        queue.require_table()
+    assert _shape(engine) == before
+    assert "column batch_id" in pending(engine) and "table background_job_minute" in pending(engine)
+
+    update_schema(engine)
+
+    assert pending(engine) == []
+    JobQueue(engine).require_table()
+    assert JobQueue(engine).stats() is not None
+
+
+def test_a_missing_table_is_told_apart_from_an_older_one(engine):
+    from roster.errors import NoJobTableError
+    from roster.jobs.migrate import pending
+
+    _v1_table(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE background_job"))
+    assert pending(engine) is None
+    with pytest.raises(NoJobTableError, match="no job table yet"):
+        JobQueue(engine).require_table()

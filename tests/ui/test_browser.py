@@ -162,3 +162,27 @@ def test_a_new_roster_database_without_the_job_table_shows_its_state(
             assert conn.execute(text("SHOW TABLES LIKE 'background_job'")).fetchall() == []
     finally:
         JobQueue(mariadb_engine).update_schema()
+
+
+def test_the_page_shows_batches_and_the_jobs_a_limit_holds_back(roster_airflow, mariadb_engine, browser_page):
+    from tests.jobs.conftest import reset
+
+    queue = JobQueue(reset(mariadb_engine))
+    with queue.batch("nightly-import") as batch:
+        for n in range(3):
+            batch.publish("noop", {"n": n})
+    queue.publish("fail_permanently", {})
+    assert queue.process(time_limit=60)["finished"] == 3
+    held = [queue.publish("noop", {"n": n}, concurrency_key="tenant-42", concurrency=1) for n in range(2)]
+    with mariadb_engine.begin() as conn:  # the key's one slot taken by a job running elsewhere
+        conn.execute(text("UPDATE background_job SET state = 2 WHERE id = :id"), {"id": held[0]})
+
+    frame = open_roster(browser_page, roster_airflow.base, "viewer")
+
+    row = frame.locator("#batches tbody tr").first
+    row.wait_for()
+    cells = row.locator("td").all_inner_texts()
+    assert cells[1:9] == ["nightly-import", "complete", "3", "3", "0", "0", "0", "100 %"], cells
+    assert cells[11] == "roster://batches/nightly-import"
+    assert frame.locator("#waiting-summary").inner_text() == (
+        "1 job(s) waiting to run: 1 ready (0 to run, 1 held by a limit), 0 waiting, 0 temporarily failed")

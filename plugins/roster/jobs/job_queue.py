@@ -235,10 +235,10 @@ class JobQueue:
             return fencing.total(tx)
 
     def require_table(self) -> None:
-        """:class:`NoJobTableError` unless the job table exists: what the read-only views call first, so that
-        looking never creates it (a publish, a consumer or ``update_schema`` does)."""
-        if not self.store.has_table():
-            raise NoJobTableError()
+        """:class:`NoJobTableError` unless the job table exists and has every upgrade: what the read-only views
+        call first, so that looking never creates nor upgrades it (a publish, a consumer or ``update_schema`` does)."""
+        if (problem := self.store.unreadable()) is not None:
+            raise NoJobTableError(problem)
 
     def retry(self, ids: Sequence[int] | None) -> int:
         """PERMANENTLY_FAILED jobs (these ids, or all for ``None``) back to READY with a fresh attempt count."""

@@ -39,6 +39,30 @@ def migrations() -> list[tuple[str, str, str]]:
     return sorted(found)
 
 
+_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS ([a-z_]+) \($", re.M)
+
+
+def pending(engine: Engine) -> list[str] | None:
+    """What :func:`update_schema` would add (``column x``, ``index y``, ``table z``), read without changing
+    anything; ``None`` when there is no job table at all. The read-only views ask this before reading."""
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        tables = set(inspector.get_table_names())
+        if "background_job" not in tables:
+            return None
+        present = _present(inspector)
+        wanted = _TABLE.findall(sql_file("background_job.sql", conn.dialect.name))
+    missing = [f"{kind} {name}" for _, kind, name in migrations() if name not in present]
+    return missing + [f"table {name}" for name in wanted if name not in tables]
+
+
+def _present(inspector) -> set[str]:
+    """The job table's columns, indexes and unique constraints, by name."""
+    present = {c["name"] for c in inspector.get_columns("background_job")}
+    present |= {i["name"] for i in inspector.get_indexes("background_job")}
+    return present | {u["name"] for u in inspector.get_unique_constraints("background_job")}
+
+
 def update_schema(engine: Engine) -> list[str]:
     """Create the table, or run the upgrades an older one lacks. Returns what was added."""
     added: list[str] = []
@@ -47,9 +71,7 @@ def update_schema(engine: Engine) -> list[str]:
         if not inspector.has_table("background_job"):
             run_script(conn, "background_job.sql")
             return ["table background_job"]
-        present = {c["name"] for c in inspector.get_columns("background_job")}
-        present |= {i["name"] for i in inspector.get_indexes("background_job")}
-        present |= {u["name"] for u in inspector.get_unique_constraints("background_job")}
+        present = _present(inspector)
         for path, kind, name in migrations():
             if name not in present:
                 run_script(conn, path)

@@ -79,18 +79,26 @@ class Store:
         self.schema_checked = True
         return added
 
-    def has_table(self) -> bool:
-        """Whether ``background_job`` exists (read commands ask before reading, and never create it)."""
+    def unreadable(self) -> str | None:
+        """Why the read-only views cannot read the job table yet: it does not exist, or it predates this roster
+        (an upgrade it lacks); ``None`` when it can be read. Asking never creates nor upgrades it."""
         if self.schema_checked:
-            return True
-        from sqlalchemy import inspect
+            return None
         from sqlalchemy.exc import DBAPIError
 
+        from roster.errors import NoJobTableError
+        from roster.jobs.migrate import pending
+
         try:
-            with self.engine.connect() as conn:
-                return inspect(conn).has_table("background_job")
+            missing = pending(self.engine)
         except DBAPIError as exc:
             raise unavailable(self.engine, exc) from exc
+        if missing is None:
+            return NoJobTableError.MESSAGE
+        if missing:
+            return NoJobTableError.OUTDATED.format(missing=", ".join(missing))
+        self.schema_checked = True  # nothing to upgrade: as after update_schema
+        return None
 
     def ensure_schema(self) -> None:
         """Create the table, or upgrade an older one (a column the statements need, such as ``claim_id``)."""

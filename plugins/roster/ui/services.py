@@ -36,11 +36,12 @@ def job_queue() -> JobQueue:
 
 
 def no_job_table(empty: dict) -> dict | None:
-    """``empty`` marked ``job_table: false`` with the state's message while the job table does not exist (a new
-    roster database: nothing published yet), else None. The page shows the message and the warmup as usual."""
+    """``empty`` marked ``job_table: false`` with the state's message while the job table cannot be read (a new
+    roster database: nothing published yet; or a table older than this roster, not upgraded yet), else None. The
+    page shows the message and the warmup as usual."""
     with answering():
-        missing = not job_queue().store.has_table()
-    return {**empty, "job_table": False, "message": NoJobTableError.MESSAGE} if missing else None
+        problem = job_queue().store.unreadable()
+    return None if problem is None else {**empty, "job_table": False, "message": problem}
 
 
 @contextmanager

@@ -115,7 +115,9 @@ function waitingSummary(waiting) {
   const c = waiting.counts;
   const total = c.ready + c.waiting + c.temporarily_failed;
   const shown = waiting.jobs.length < total ? ` (the ${waiting.jobs.length} most urgent below)` : "";
-  return `${total} job(s) waiting to run: ${c.ready} ready, ${c.waiting} waiting, ` +
+  // Of the ready ones, those a concurrency or rate limit holds back (flow control) are counted apart.
+  const held = c.waiting_for_limit ? ` (${c.ready_to_run} to run, ${c.waiting_for_limit} held by a limit)` : "";
+  return `${total} job(s) waiting to run: ${c.ready} ready${held}, ${c.waiting} waiting, ` +
     `${c.temporarily_failed} temporarily failed${shown}`;
 }
 
