@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 READS = ["/roster/", "/roster/static/roster.js", "/roster/api/jobs/lanes", "/roster/api/jobs/consumers",
          "/roster/api/jobs/waiting", "/roster/api/jobs/batches", "/roster/api/jobs/failed", "/roster/api/warmup/runs",
          "/roster/api/warmup/audit?sample=5", "/roster/static/charts.js", "/roster/static/explore.js",
-         "/roster/static/chart.umd.min.js", "/roster/api/jobs/charts", "/roster/api/jobs/alerts",
+         "/roster/static/chart.umd.min.js", "/roster/static/batches.js", "/roster/api/jobs/charts", "/roster/api/jobs/alerts",
          "/roster/api/jobs/search?state=permanently_failed"]  # fmt: skip
 ACTIONS = [("/roster/api/jobs/failed/retry", {"all": True}), ("/roster/api/jobs/failed/remove", {"all": True, "confirm": True}),
            ("/roster/api/jobs/stop-consumers", {}), ("/roster/api/warmup/warm-users", {"usernames": ["a"]}),

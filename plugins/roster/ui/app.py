@@ -14,7 +14,7 @@ from roster.ui import access, charts_api, explore_api, jobs_api, warmup_api
 STATIC = Path(__file__).resolve().parent / "static"
 # chart.umd.min.js: Chart.js 4.6.2 from the npm registry (MIT, chart.js-LICENSE.md), vendored: no CDN.
 ASSETS = {"roster.js": "text/javascript", "charts.js": "text/javascript", "explore.js": "text/javascript",
-          "chart.umd.min.js": "text/javascript", "roster.css": "text/css"}  # fmt: skip
+          "batches.js": "text/javascript", "chart.umd.min.js": "text/javascript", "roster.css": "text/css"}  # fmt: skip
 
 
 def create_app() -> FastAPI:
