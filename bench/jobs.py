@@ -1,21 +1,28 @@
 """Benchmark of the job queue on MariaDB, against simple baselines measured in the same run on the same data.
 
-    .venv/bin/python bench/jobs.py [--jobs 20000] [--batches 1,10,50]
+    .venv/bin/python bench/jobs.py [--jobs 20000] [--batches 1,10,50] [--baseline REV [--rounds 2]]
 
 (a) publishing: one INSERT and one COMMIT per job, vs ``queue.bulk()`` (one multi-row INSERT per 500 jobs);
 (b) no-op processing: a one-job-per-transaction loop (claim one row FOR UPDATE SKIP LOCKED, mark PROCESSING,
     commit, run, mark FINISHED, commit) vs roster's consumer in 1 and 2 processes, for several claim batch sizes.
 Uses the database ``roster_bench`` on 127.0.0.1:3306 (root).
+
+``--baseline REV`` runs the whole bench in fresh processes, alternately with roster's package as at git revision REV
+(``git archive`` of its plugins/ first on PYTHONPATH) and with this checkout's, ``--rounds`` times each, then prints
+the best of each and this checkout's ratio to REV: bulk publish and no-op processing with the default claim batch
+in 1 and 2 processes, none of the newer features used (the same jobs, the same statements' callers).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 os.environ.setdefault("AIRFLOW_HOME", os.path.join(tempfile.gettempdir(), "roster-bench-airflow"))
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
@@ -29,6 +36,9 @@ from roster.jobs.job_queue import _ts, utcnow  # noqa: E402
 
 
 def fresh_table(engine) -> None:
+    if args.json_out:
+        figures = {"bulk": bulk, "one": baseline, **{f"roster_{p}": rate for (b, p), rate in results.items() if b is None}}
+        Path(args.json_out).write_text(json.dumps(figures))
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS background_job"))
     JobQueue(engine).update_schema()
@@ -115,7 +125,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=20_000)
     parser.add_argument("--batches", default="1,10,100,adaptive", help="claim batch sizes; adaptive is the default")
+    parser.add_argument("--baseline", metavar="REV", help="compare with roster as at this git revision")
+    parser.add_argument("--rounds", type=int, default=2, help="with --baseline: runs of each, alternating")
+    parser.add_argument("--json-out", help=argparse.SUPPRESS)  # a --baseline run's figures, for its parent
     args = parser.parse_args()
+    if args.baseline:
+        from jobs_baseline import compare
+
+        return compare(__file__, args.baseline, args.jobs, args.rounds)
     os.environ["ROSTER_JOB_MODULES"] = ""
     admin = create_engine(MARIADB + "/")
     with admin.begin() as conn:
@@ -154,6 +171,9 @@ def main() -> None:
     two = results.get((None, 2), max(results.values()))
     print(f"\nacceptance: bulk publish {bulk / one:.1f}x >= 15x: {'PASS' if bulk / one >= 15 else 'FAIL'}; "
           f"2 consumers (default batch) {two / baseline:.1f}x >= 12x: {'PASS' if two / baseline >= 12 else 'FAIL'}")
+    if args.json_out:
+        figures = {"bulk": bulk, "one": baseline, **{f"roster_{p}": rate for (b, p), rate in results.items() if b is None}}
+        Path(args.json_out).write_text(json.dumps(figures))
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS background_job"))
 

@@ -56,6 +56,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dag_servers  # noqa: E402
+from revisions import baseline_source  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -177,15 +178,6 @@ def run_report(metadata_db: str) -> dict:
                   for task_id, index, a, b in spans],  # fmt: skip
         "at_once": overlap,
     }
-
-
-def baseline_source(rev: str, home: Path) -> Path:
-    """roster's plugins/ as at ``rev``, extracted under ``home``."""
-    target = home / "baseline"
-    target.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "plugins"], check=True, capture_output=True)
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
-    return target / "plugins"
 
 
 def dag_run(env: dict[str, str], client, modulo: int, executor: bool) -> dict:

@@ -182,7 +182,7 @@ def test_the_page_shows_batches_and_the_jobs_a_limit_holds_back(roster_airflow, 
     row = frame.locator("#batches tbody tr").first
     row.wait_for()
     cells = row.locator("td").all_inner_texts()
-    assert cells[1:9] == ["nightly-import", "complete", "3", "3", "0", "0", "0", "100 %"], cells
+    assert cells[1:9] == ["nightly-import", "complete", "3", "3", "0", "0", "0", "100%"], cells
     assert cells[11] == "roster://batches/nightly-import"
     assert frame.locator("#waiting-summary").inner_text() == (
         "1 job(s) waiting to run: 1 ready (0 to run, 1 held by a limit), 0 waiting, 0 temporarily failed")

@@ -46,6 +46,9 @@ def _publish(engine) -> None:
             queue.publish("fail_permanently", {}, priority=50, identifier=f"ops-fail-{i}", serial_group="ops")
         for priority in (5, 50):  # due in an hour: the depth the charts show
             queue.publish("noop", {"later": priority}, priority=priority, available_at=later)
+    with queue.batch("nightly-import") as batch:  # a batch the consumers complete: its row on the page
+        for i in range(10):
+            batch.publish("record", {"key": f"ops-batch-{i}"}, priority=50)
 
 
 def _run_dags(airflow, engine) -> None:
@@ -95,6 +98,8 @@ def test_the_operations_page_after_real_runs(roster_airflow, mariadb_engine, ros
     assert drawn["chart-roster_jobs_all-throughput"]["nonZero"]["failed"] > 0
     assert frame.locator("#alerts li").count() == 4
     assert frame.locator("#unconsumed").inner_text() == ""  # the jobs left are due in an hour: nothing is wrong
+    batch = frame.locator("#batches tbody tr").first.locator("td").all_inner_texts()
+    assert batch[1:9] == ["nightly-import", "complete", "10", "10", "0", "0", "0", "100%"], batch
     page.set_viewport_size({"width": 1280, "height": 2400})
     frame.locator("body").evaluate("() => window.scrollTo(0, 0)")
     assert _screenshot(page, tmp_path, "roster-page.png").stat().st_size > 50_000

@@ -5,7 +5,7 @@ function batchRow(batch) {
   const tr = document.createElement("tr");
   tr.dataset.batch = batch.id;
   const ended = batch.finished + batch.failed + batch.cancelled;
-  const done = batch.total ? `${Math.floor((100 * ended) / batch.total)} %` : "";
+  const done = batch.total ? `${Math.floor((100 * ended) / batch.total)}%` : "";
   tr.append(cell(batch.id, "num"), cell(batch.name), cell(batch.state), cell(batch.total, "num"),
     cell(batch.finished, "num"), cell(batch.failed, "num"),
     cell(batch.cancelled, "num"), cell(batch.unfinished, "num"), cell(done, "num"), cell(batch.on_complete),
