@@ -36,9 +36,6 @@ from roster.jobs.job_queue import _ts, utcnow  # noqa: E402
 
 
 def fresh_table(engine) -> None:
-    if args.json_out:
-        figures = {"bulk": bulk, "one": baseline, **{f"roster_{p}": rate for (b, p), rate in results.items() if b is None}}
-        Path(args.json_out).write_text(json.dumps(figures))
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS background_job"))
     JobQueue(engine).update_schema()
