@@ -32,14 +32,19 @@ def _mariadb(url: str):
     return MySQLdb.connect(host=host, port=int(port or 3306), user="root")
 
 
-def buffer_pool_size(url: str) -> int:
+def _read_number(url: str, query: str, column: int) -> int:
+    """One number the server answers to ``query`` (column ``column`` of its one row), on a connection of its own."""
     conn = _mariadb(url)
     try:
         cursor = conn.cursor()
-        cursor.execute("SELECT @@GLOBAL.innodb_buffer_pool_size")
-        return int(cursor.fetchone()[0])
+        cursor.execute(query)
+        return int(cursor.fetchone()[column])
     finally:
         conn.close()
+
+
+def buffer_pool_size(url: str) -> int:
+    return _read_number(url, "SELECT @@GLOBAL.innodb_buffer_pool_size", 0)
 
 
 def set_buffer_pool(url: str, size: int) -> int:
@@ -79,13 +84,7 @@ def warm_buffer_pool(url: str, database: str, index: str) -> float:
 
 def buffer_pool_reads(url: str) -> int:
     """The server's ``Innodb_buffer_pool_reads`` (global: other clients' misses count too)."""
-    conn = _mariadb(url)
-    try:
-        cursor = conn.cursor()
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_reads'")
-        return int(cursor.fetchone()[1])
-    finally:
-        conn.close()
+    return _read_number(url, "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_reads'", 1)
 
 
 @contextlib.contextmanager
