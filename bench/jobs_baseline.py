@@ -1,11 +1,12 @@
 """``bench/jobs.py --baseline REV``: the same bench in fresh processes, roster as at REV and as in this checkout,
-alternating; the best of each and the ratio. Both create the job table with their own code (REV's without the
+alternating; the best and the median of each, and the ratios (on a shared machine the median moves less). Both create the job table with their own code (REV's without the
 columns added since), so each runs what it would run in production."""
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,8 @@ def compare(script: str, rev: str, jobs: int, rounds: int) -> None:
                 figures = _run(script, jobs, path, Path(home) / f"{len(runs[label])}-{label[:4]}.json")
                 runs[label].append(figures)
                 print(f"round {round_}, {label}: " + ", ".join(f"{k} {v:,.0f}/s" for k, v in figures.items()))
-    print(f"\n{jobs:,} no-op jobs, best of {rounds} each            {rev:>12}   this checkout   ratio")
-    for key, name in FIGURES:
-        before, now = (max(run[key] for run in runs[label]) for label in (rev, "this checkout"))
-        print(f"{name:<42} {before:>12,.0f}   {now:>13,.0f}   {now / before:.2f}x")
+    for pick, how in ((max, f"best of {rounds} each"), (statistics.median, f"median of {rounds} each")):
+        print(f"\n{jobs:,} no-op jobs, {how:<22} {rev:>12}   this checkout   ratio")
+        for key, name in FIGURES:
+            before, now = (pick([run[key] for run in runs[label]]) for label in (rev, "this checkout"))
+            print(f"{name:<42} {before:>12,.0f}   {now:>13,.0f}   {now / before:.2f}x")

@@ -41,8 +41,8 @@ def test_an_older_table_gets_the_upgrades_it_lacks_and_keeps_its_rows(engine):
     assert added == [f"{kind} {name}" for _, kind, name in migrations()]
     assert added == ["column cancel_requested", "index idx_background_job_attempted", "column claim_id",
                      "column lease_renewed_at", "column concurrency_key", "column concurrency_limit", "column rate_key",
-                     "column rate_limit", "column batch_id", "index idx_background_job_concurrency",
-                     "index idx_background_job_batch"]  # fmt: skip
+                     "column rate_limit", "column batch_id", "column concurrency_state", "column batch_state",
+                     "index idx_background_job_concurrency_state", "index idx_background_job_batch_state"]  # fmt: skip
     assert _shape(engine) == expected
     assert update_schema(engine) == []
     with engine.connect() as conn:

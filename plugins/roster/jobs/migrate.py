@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 MIGRATIONS = "jobs/migrations"
 _ADDS = re.compile(r"^-- adds (column|index) ([a-z_]+)$", re.M)
 _COLUMN = re.compile(r"^\s{4}([a-z_]+)\s+([A-Z].*?),?$")
-_INDEX = re.compile(r"^\s{4}(UNIQUE )?KEY ([a-z_]+) \(([^)]*)\),?$")
-_SQLITE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX IF NOT EXISTS ([a-z_]+) ON background_job \(([^)]*)\);$")
+_INDEX = re.compile(r"^\s{4}(UNIQUE )?KEY ([a-z_]+) \(([^)]*)\)(),?$")
+_SQLITE_INDEX = re.compile(r"^CREATE (UNIQUE )?INDEX IF NOT EXISTS ([a-z_]+) ON background_job \(([^)]*)\)( WHERE .*)?;$")
 
 
 def migrations() -> list[tuple[str, str, str]]:
@@ -97,8 +97,8 @@ def _restore(conn, present: set[str]) -> list[str]:
     for line in lines.splitlines():
         index = _INDEX.match(line) or _SQLITE_INDEX.match(line)
         if index and index.group(2) not in present:
-            unique, name, columns = index.groups()
-            ddl = statement("jobs/restore_index", dialect)
-            conn.execute(text(ddl.replace("{unique}", unique or "").replace("{name}", name).replace("{columns}", columns)))
+            unique, name, columns, where = index.groups()
+            ddl = statement("jobs/restore_index", dialect).replace("{unique}", unique or "").replace("{name}", name)
+            conn.execute(text(ddl.replace("{columns}", columns).replace("{where}", where or "")))
             restored.append(f"index {name}")
     return restored

@@ -16,7 +16,7 @@ import orjson
 from roster.errors import InvalidOptionError
 from roster.jobs import job_options, limits, registry
 from roster.jobs.lanes import lanes
-from roster.jobs.model import NewJob, parameters_json, parameters_object
+from roster.jobs.model import PLAIN_ROW, NewJob, parameters_json, parameters_object
 from roster.jobs.states import State
 from roster.jobs.store import Store, Tx, ts, utcnow
 
@@ -66,6 +66,7 @@ def new_job(callback_name: str, parameters: dict[str, Any] | None, *, default_qu
 
 
 def _options(callback: registry.Callback, identifier: str | None, unique: bool, options: dict[str, Any]) -> dict:
+    options = {name: value for name, value in options.items() if value is not None}  # publish() passes every name
     if not options and callback.concurrency is None and callback.rate is None:
         return {}  # the common job: nothing to check, nothing to add
     unknown = options.keys() - {"concurrency_key", "concurrency", "rate_key", "unique_for", "unique_states", "batch_id"}
@@ -177,10 +178,14 @@ class Publisher:
             self.pending = None
 
     def _insert_many(self, tx: Tx, jobs: list[NewJob]) -> list[int]:
-        rows = orjson.dumps([job.bulk_row() for job in jobs]).decode()
+        """One statement for ``jobs``: plain rows go through the statement that reads seven fields each, as before
+        flow control; a chunk with one job of a key, rate or batch through the one that reads all twelve."""
+        rows = [job.bulk_row() for job in jobs]
+        name = "insert_many" if all(len(row) == PLAIN_ROW for row in rows) else "insert_many_flow"
+        params = {"rows": orjson.dumps(rows).decode(), "now": ts(utcnow())}
         if tx.dialect == "sqlite":
-            return sorted(row[0] for row in tx.rows("insert_many", rows=rows, now=ts(utcnow())))
-        tx.run("insert_many", rows=rows, now=ts(utcnow()))
+            return sorted(row[0] for row in tx.rows(name, **params))
+        tx.run(name, **params)
         first = tx.lastrowid
         return list(range(first, first + len(jobs)))
 

@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS background_job (
     rate_key VARCHAR(255) NULL,
     rate_limit VARCHAR(32) NULL,
     batch_id BIGINT NULL,
+    -- The job's state where it has a concurrency key (a batch), NULL where it has none: computed, never stored, so
+    -- a plain job's claim and outcome leave the two indexes below as they are (a state of its own would move an
+    -- entry in each, on every job; the cost measured in docs/flow-control.md).
+    concurrency_state TINYINT AS (IF(concurrency_key IS NULL, NULL, state)) VIRTUAL,
+    batch_state TINYINT AS (IF(batch_id IS NULL, NULL, state)) VIRTUAL,
     updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
     -- At most one row holds a unique job's key: concurrent publishers race on this index, not on a SELECT.
     UNIQUE KEY uniq_background_job_unique_key (unique_key),
@@ -49,9 +54,9 @@ CREATE TABLE IF NOT EXISTS background_job (
     KEY idx_background_job_finished (state, finished_at),
     -- The failure rate (monitor/outcomes_since): a few short ranges of recent attempts per outcome, index only.
     KEY idx_background_job_attempted (queue, state, last_attempt_at),
-    -- A key's PROCESSING jobs (the concurrency check), a batch's unfinished ones (its completion).
-    KEY idx_background_job_concurrency (concurrency_key, state),
-    KEY idx_background_job_batch (batch_id, state)
+    -- A key's PROCESSING jobs (the concurrency check), a batch's unfinished ones (its completion), index only.
+    KEY idx_background_job_concurrency_state (concurrency_key, concurrency_state),
+    KEY idx_background_job_batch_state (batch_id, batch_state)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS background_job_control (

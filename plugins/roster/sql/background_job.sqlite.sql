@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS background_job (
     rate_key TEXT NULL,
     rate_limit TEXT NULL,
     batch_id INTEGER NULL,
+    concurrency_state INTEGER GENERATED ALWAYS AS (CASE WHEN concurrency_key IS NULL THEN NULL ELSE state END) VIRTUAL,
+    batch_state INTEGER GENERATED ALWAYS AS (CASE WHEN batch_id IS NULL THEN NULL ELSE state END) VIRTUAL,
     updated_at TEXT NOT NULL DEFAULT '1970-01-01 00:00:00.000000'
 );
 CREATE UNIQUE INDEX IF NOT EXISTS uniq_background_job_unique_key ON background_job (unique_key);
@@ -41,8 +43,9 @@ CREATE INDEX IF NOT EXISTS idx_background_job_due ON background_job (state, avai
 CREATE INDEX IF NOT EXISTS idx_background_job_lease ON background_job (state, locked_until);
 CREATE INDEX IF NOT EXISTS idx_background_job_finished ON background_job (state, finished_at);
 CREATE INDEX IF NOT EXISTS idx_background_job_attempted ON background_job (queue, state, last_attempt_at);
-CREATE INDEX IF NOT EXISTS idx_background_job_concurrency ON background_job (concurrency_key, state);
-CREATE INDEX IF NOT EXISTS idx_background_job_batch ON background_job (batch_id, state);
+-- Partial: a plain job (no key, no batch) is in neither, so its claim and outcome do not touch them.
+CREATE INDEX IF NOT EXISTS idx_background_job_concurrency_state ON background_job (concurrency_key, concurrency_state) WHERE concurrency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS idx_background_job_batch_state ON background_job (batch_id, batch_state) WHERE batch_id IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS background_job_control (
     name TEXT NOT NULL PRIMARY KEY,

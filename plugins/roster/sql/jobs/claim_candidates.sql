@@ -12,6 +12,7 @@ WHERE j.queue = :queue AND j.state = 1 AND j.priority BETWEEN :low AND :high
         WHERE g.serial_group = j.serial_group AND g.queue = j.queue AND g.state IN (-1, 1, 2, 4, 6, 8)
           AND (g.state = 2 OR g.priority < j.priority OR (g.priority = j.priority AND g.id < j.id))))
   AND (j.concurrency_key IS NULL OR j.concurrency_limit > (
-        SELECT COUNT(*) FROM background_job c WHERE c.concurrency_key = j.concurrency_key AND c.state = 2))
+        SELECT COUNT(*) FROM background_job c
+        WHERE c.concurrency_key = j.concurrency_key AND c.concurrency_state = 2))
 ORDER BY j.priority, j.id
 LIMIT :batch
