@@ -1,6 +1,7 @@
 """``bench/jobs.py --baseline REV``: the same bench in fresh processes, roster as at REV and as in this checkout,
-alternating; the best and the median of each, and the ratios (on a shared machine the median moves less). Both create the job table with their own code (REV's without the
-columns added since), so each runs what it would run in production."""
+alternating; the best and the median of each, and the ratios (on a shared machine the median moves less). Both
+create the job table with their own code (REV's without the columns added since), so each runs what it would run in
+production."""
 
 from __future__ import annotations
 
