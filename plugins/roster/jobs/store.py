@@ -29,6 +29,12 @@ def ts(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
+# MariaDB/MySQL server errors after which the transaction runs again on a new connection (beside the client's own,
+# 2000-2999: server gone, connection lost, cannot connect): too many connections, shutdown in progress, lock wait
+# timeout and deadlock (InnoDB rolled back), connection killed, idle connection closed by the server.
+TRANSIENT_SERVER_ERRORS = frozenset({1040, 1053, 1205, 1213, 1927, 4031})
+
+
 class Tx:
     """One transaction's cursor: runs named statements of roster/sql/ (the job queue's, the monitor's)."""
 
@@ -121,8 +127,17 @@ class Store:
         return raw
 
     def is_connection_error(self, exc: BaseException) -> bool:
-        """The server or the connection failed, not the statement."""
-        return isinstance(exc, (self.dbapi.OperationalError, self.dbapi.InterfaceError))
+        """The server or the connection failed, not the statement: the transaction can run again on a new
+        connection. The driver raises OperationalError for statement errors too (an unknown column, 1054; SQLite's
+        "no such column"): those fail at once, naming the statement's error, instead of being waited out."""
+        if isinstance(exc, self.dbapi.InterfaceError):
+            return True
+        if not isinstance(exc, self.dbapi.OperationalError):
+            return False
+        if self.dialect == "sqlite":
+            return not str(exc).startswith(("no such ", "table ", "near "))
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        return code is None or 2000 <= code < 3000 or code in TRANSIENT_SERVER_ERRORS
 
     @contextlib.contextmanager
     def transaction(self, raw=None, *, read_only: bool = False) -> Iterator[Tx]:
