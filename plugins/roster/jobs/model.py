@@ -15,7 +15,6 @@ from roster.jobs.store import ts
 
 MAX_BACKOFF_MINUTES = 16
 _STRICT_JSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
-PLAIN_ROW = 7  # fields of a plain job's bulk row: queue, priority, callback_name, parameters, available_at, serial_group, identifier
 
 
 def backoff(attempts: int) -> timedelta:
@@ -89,8 +88,8 @@ class NewJob(NamedTuple):
         }  # fmt: skip
 
     def bulk_row(self) -> list[Any]:
-        """One element of ``insert_many``'s JSON rows (the statement stamps the times): :data:`PLAIN_ROW` fields,
-        and the flow-control and batch fields only when one is set (``insert_many_flow`` reads those)."""
+        """One element of ``insert_many``'s JSON rows (the statement stamps the times); the flow-control and batch
+        fields only when one is set (a missing element reads as NULL), so plain jobs' rows stay short."""
         available_at = ts(self.available_at) if self.available_at else None
         row = [self.queue, self.priority, self.callback_name, self.parameters, available_at, self.serial_group,
                self.identifier]  # fmt: skip

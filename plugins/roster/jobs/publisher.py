@@ -16,7 +16,7 @@ import orjson
 from roster.errors import InvalidOptionError
 from roster.jobs import job_options, limits, registry
 from roster.jobs.lanes import lanes
-from roster.jobs.model import PLAIN_ROW, NewJob, parameters_json, parameters_object
+from roster.jobs.model import NewJob, parameters_json, parameters_object
 from roster.jobs.states import State
 from roster.jobs.store import Store, Tx, ts, utcnow
 
@@ -178,14 +178,10 @@ class Publisher:
             self.pending = None
 
     def _insert_many(self, tx: Tx, jobs: list[NewJob]) -> list[int]:
-        """One statement for ``jobs``: plain rows go through the statement that reads seven fields each, as before
-        flow control; a chunk with one job of a key, rate or batch through the one that reads all twelve."""
-        rows = [job.bulk_row() for job in jobs]
-        name = "insert_many" if all(len(row) == PLAIN_ROW for row in rows) else "insert_many_flow"
-        params = {"rows": orjson.dumps(rows).decode(), "now": ts(utcnow())}
+        rows = orjson.dumps([job.bulk_row() for job in jobs]).decode()
         if tx.dialect == "sqlite":
-            return sorted(row[0] for row in tx.rows(name, **params))
-        tx.run(name, **params)
+            return sorted(row[0] for row in tx.rows("insert_many", rows=rows, now=ts(utcnow())))
+        tx.run("insert_many", rows=rows, now=ts(utcnow()))
         first = tx.lastrowid
         return list(range(first, first + len(jobs)))
 
