@@ -5,6 +5,7 @@ On MariaDB and SQLite, for each mix of outcomes."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -16,7 +17,8 @@ import pytest
 from sqlalchemy import text
 
 from roster.cli.jobs import late_renewals
-from roster.jobs import JobQueue, State
+from roster.jobs import JobQueue, State, fencing
+from roster.jobs.config import Deadline
 
 from .conftest import runs
 from .test_concurrency import _url
@@ -125,3 +127,29 @@ def test_a_stalled_consumer_cannot_overwrite_the_newest_claim(engine, first, sec
     assert f"job {job_id}: the " in stale_log and "was discarded: it was rescued and is now run by worker - on" in stale_log
     assert f"pid {second_consumer.pid}" in stale_log and f"pid {stalled.pid}" in stale_log
     assert queue.stats()["superseded"] == 1
+
+
+def test_a_discard_rides_through_its_connection_killed_server_side(mariadb_engine, caplog):
+    """The discard's log and count run on a connection of their own: killed server-side mid-statement (as a busy
+    server or a failover does), the transaction runs again on a new one instead of ending the consumer run."""
+    queue = JobQueue(mariadb_engine)
+    queue.stats()  # the job table and its counters exist
+    before = queue.stats()["superseded"]
+    connections = []
+
+    def find(tx):
+        tx.cursor.execute("SELECT CONNECTION_ID()")
+        connections.append(tx.cursor.fetchone()[0])
+        if len(connections) == 1:
+            with mariadb_engine.connect() as admin:
+                admin.execute(text(f"KILL CONNECTION {int(connections[0])}"))
+        rows = fencing.superseded(tx, {0: 1})  # no such job: the statement itself must reach the server
+        return rows + [fencing.Holder(0, State.READY, None, None, None, None)]
+
+    fence = fencing.Fence(queue.store, "w1", Deadline.after(30))
+    with caplog.at_level(logging.WARNING, logger="roster.jobs"):
+        fence.discard(find, "the FINISHED record")
+    assert len(connections) == 2 and connections[0] != connections[1]
+    assert fence.superseded == 1 and queue.stats()["superseded"] == before + 1
+    assert "database connection lost, reconnecting" in caplog.text
+    assert caplog.text.count("job 0: the FINISHED record of worker w1 on") == 1  # logged once: the lost try rolled back

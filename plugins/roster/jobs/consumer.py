@@ -71,13 +71,13 @@ class Consumer:
         self.started_at = utcnow()
         self.stop_requested: str | None = None  # "signal" or "die"
         self.lease = LeaseKeeper(store, config.lease_seconds)
-        self.fence = fencing.Fence(store, worker)
+        self.deadline = deadline.earliest(Deadline.after(limits.time_limit))
+        self.fence = fencing.Fence(store, worker, self.deadline)
         self.recorder = Recorder(store, self.lease, self.fence)
         self.promoted_at = float("-inf")
         self.control_read_at, self.stop_consumers_at = float("-inf"), None
         self.own_lanes, self.paused = lane_of(self.low, self.high), False
         self.process = psutil.Process()
-        self.deadline = deadline.earliest(Deadline.after(limits.time_limit))
         self.db = HeldConnection(self.store, self.deadline)
 
     def run(self, handle_signals: bool = False) -> ProcessSummary:

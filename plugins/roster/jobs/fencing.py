@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from roster.jobs.config import Deadline
+from roster.jobs.connection import HeldConnection
 from roster.jobs.states import State
 from roster.jobs.store import Tx
 
@@ -78,15 +80,21 @@ class Fence:
     """One consumer run's discarded outcomes: its thread (failures) and its recorder thread (FINISHED records)
     both report here; ``superseded`` is the run's total."""
 
-    def __init__(self, store: Store, worker: str | None) -> None:
+    def __init__(self, store: Store, worker: str | None, deadline: Deadline = Deadline()) -> None:
+        """:param deadline: the run's: until then, a lost connection is waited out as for every other write"""
         self.store = store
+        self.deadline = deadline
         self.consumer = me(worker)
         self.superseded = 0
         self.lock = threading.Lock()
 
     def discard(self, find: Callable[[Tx], list[Holder]], what: str) -> None:
-        """Log and count the outcomes ``find`` names as not written (on a pooled connection of its own)."""
-        with self.store.transaction() as tx:
-            discarded = count(tx, find(tx), self.consumer, what)
+        """Log and count the outcomes ``find`` names as not written, on a connection of its own (both threads call
+        this), which rides through a lost connection like the consumer's own."""
+        db = HeldConnection(self.store, self.deadline)
+        try:
+            discarded = db.run(lambda tx: count(tx, find(tx), self.consumer, what))
+        finally:
+            db.close()
         with self.lock:
             self.superseded += discarded
