@@ -19,7 +19,9 @@ What is compared:
   so it runs on the first ``--naive-users`` users (default 20,000); its users/s on each schema is the baseline of
   the roster runs on that schema.
 - roster, one shard: ``UserCacheWarmer.warm_shard`` over ALL users, modulo 1, in one fresh process: on the
-  application schema, then with the recommended indexes (their ratio is what the indexes buy).
+  application schema, then with the recommended indexes (their ratio is what the indexes buy). The shard reads its
+  pages on two connections at once (ROSTER_WARMUP_READ_CONNECTIONS, default 2), each over half of the id range;
+  a last run on the application schema reads on one connection, as the ceiling does (what the second one buys).
 - roster, modulo 2: both shards at once in two fresh processes, as the DAG's mapped tasks run them; the rate is
   over the wall time from the earliest shard start to the latest shard finish.
 - roster, Redis Cluster: one shard into a private cluster of three masters started for the run (free loopback
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import cProfile
 import json
 import multiprocessing
@@ -470,30 +473,49 @@ def compare(args: argparse.Namespace) -> None:
     expected = naive[BENCH_DB]["expected"]  # the same rows in both databases
     # Rounds interleave the schemas, and each row keeps its best round: other work on the machine then skews
     # both schemas alike instead of whichever ran during a burst. Every round's work is checked.
+    # The last plan reads on one connection (ROSTER_WARMUP_READ_CONNECTIONS=1), as the ceiling does: what the
+    # second read connection of a shard buys.
     plans = [
-        (APP_DB, "roster, application schema: one shard", 1),
-        (BENCH_DB, "roster, recommended indexes: one shard", 1),
-        (BENCH_DB, "roster, recommended indexes: modulo 2", 2),
+        (APP_DB, "roster, application schema: one shard", 1, None),
+        (BENCH_DB, "roster, recommended indexes: one shard", 1, None),
+        (BENCH_DB, "roster, recommended indexes: modulo 2", 2, None),
+        (APP_DB, "roster, application schema: 1 read connection", 1, "1"),
     ]
     every_run, best, ceilings, cli = [], {}, {APP_DB: [], BENCH_DB: []}, []
     for _ in range(args.rounds):
         for database in (APP_DB, BENCH_DB):
             ceilings[database].append(read_ceiling(database))
-        for database, label, modulo in plans:
+        for database, label, modulo, read_connections in plans:
             use_database(database)
-            run = checked_run(label, modulo, args.batch, redis_client, expected)
+            with read_connections_set(read_connections):
+                run = checked_run(label, modulo, args.batch, redis_client, expected)
             every_run.append(run)
             if label not in best or run["users_per_second"] > best[label]["users_per_second"]:
                 best[label] = run
         use_database(BENCH_DB)
         cli.append(cli_runs(redis_client))
-    runs = [best[label] for _, label, _ in plans]
+    runs = [best[label] for _, label, _, _ in plans]
     if not args.no_cluster:
         runs.append(cluster_run(args.batch, expected))
         every_run.append(runs[-1])
     redis_client.flushdb()
     ceiling = {db: max(runs, key=lambda r: r["users_per_second"]) for db, runs in ceilings.items()}
     report(args, users_in_db, naive, runs, every_run, expected, ceiling, cli)
+
+
+@contextlib.contextmanager
+def read_connections_set(value: str | None):
+    """``ROSTER_WARMUP_READ_CONNECTIONS`` for the shard processes spawned meanwhile (None: roster's default)."""
+    name = "ROSTER_WARMUP_READ_CONNECTIONS"
+    before = os.environ.pop(name, None)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
+        if before is not None:
+            os.environ[name] = before
 
 
 def cli_runs(redis_client) -> dict:
@@ -539,6 +561,9 @@ def report(args, users_in_db, naive, runs, every_run, expected, ceiling, cli) ->
           f"the rate on the application schema; a plan scoped by 5 line item slugs takes "
           f"{plain['scoped_plan'] * 1000:,.0f} ms on the application schema, {indexed['scoped_plan'] * 1000:,.0f} ms "
           f"with the indexes\n")  # fmt: skip
+    one_connection = runs[3]
+    print(f"what the second read connection buys: one shard on the application schema {app_one['users_per_second'] / one_connection['users_per_second']:.2f}x "
+          f"the rate on one connection ({one_connection['users_per_second'] / limit:.2f}x the ceiling)\n")  # fmt: skip
     same_work = True
     for run in every_run:
         keys_ok = run["user_keys"] == users_in_db and run["users_failed"] == 0

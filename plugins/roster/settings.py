@@ -14,6 +14,7 @@ REDIS_CONN_ID = "roster_redis"
 SQS_CONN_ID = "roster_sqs"
 
 WARMUP_POOL = "roster_cache_warmup"
+MAX_READ_CONNECTIONS = 8
 
 
 def _int_env(name: str, default: int) -> int:
@@ -81,6 +82,16 @@ def user_ttl() -> int:
 def line_item_ttl() -> int:
     """TTL in seconds of ``lineItem.<id>`` documents."""
     return _int_env("CACHE_TTL_LINE_ITEM", 3600)
+
+
+def warmup_read_connections() -> int:
+    """``ROSTER_WARMUP_READ_CONNECTIONS``: how many connections a MySQL/MariaDB shard reads its pages on at once
+    (its id range split between them): the server builds that many pages at a time. 1 reads as one stream."""
+    value = _int_env("ROSTER_WARMUP_READ_CONNECTIONS", 2)
+    if value > MAX_READ_CONNECTIONS:  # within the engine's pool (5 + 10 overflow), with room for the plan's
+        raise InvalidOptionError(f"environment variable ROSTER_WARMUP_READ_CONNECTIONS={value} must be between 1 "
+                                 f"and {MAX_READ_CONNECTIONS}")  # fmt: skip
+    return value
 
 
 def cache_key_prefix() -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DBAPIError
 
 from roster.db import unavailable
-from roster.sql import sql_file
+from roster.sql import inline_ints, sql_file
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -39,6 +39,7 @@ class Queries:
         self.user_ids_by_username = load("user_ids_by_username", "usernames")
         self.user_ids_by_line_item = load("user_ids_by_line_item", "line_item_ids")
         self.shard_sizes = load("shard_sizes")
+        self.user_id_range = load("user_id_range")
         # Run raw (see roster.sql.inline_ints): kept as text.
         self.users_page = sql_file("warmup/users_page.sql", dialect)
         self.users_by_id = sql_file("warmup/users_by_id.sql", dialect)  # async mode's scoped usernames
@@ -77,6 +78,49 @@ def fetch_pages(conn: Connection, first: str, following: Callable[[list[tuple]],
                 driver.read_query_result()
                 driver.store_result()
             driver.autocommit(False)
+
+
+NO_END = 2**63 - 1  # the largest BIGINT: a keyset read to the end of the table
+
+
+def keyset_pages(conn: Connection, sql: str, params: dict[str, int], after_id: int = 0,
+                 until_id: int = NO_END) -> Iterator[list[tuple]]:  # fmt: skip
+    """The non-empty pages of ``sql`` (users_page / user_documents_page) by keyset on the primary key, over the ids
+    in (``after_id``, ``until_id``]; ``params``: its modulo, remainder and batch."""
+
+    def page_after(after: int) -> str:
+        return inline_ints(sql, {**params, "after_id": after, "until_id": until_id})
+
+    def following(users: list[tuple]) -> str | None:
+        return page_after(users[-1][0]) if len(users) == params["batch"] else None
+
+    yield from (users for users in fetch_pages(conn, page_after(after_id), following) if users)
+
+
+def split_ids(low: int, high: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` (after_id, until_id] ranges of equal width over the ids ``low``..``high``: the first starts at the
+    beginning of the table, the last runs to its end (users added meanwhile are read as by one stream)."""
+    width = high - low + 1
+    ends = [low - 1 + width * i // parts for i in range(1, parts)]
+    return list(zip([0, *ends], [*ends, NO_END]))
+
+
+def interleave(streams: list[Iterator[list[tuple]]]) -> Iterator[list[tuple]]:
+    """The pages of every stream, one from each in turn. Each stream has its next query in flight on its own
+    connection (:func:`fetch_pages`), so the server builds as many pages at once as there are streams while
+    Python handles one; a stream that ends drops out. Closing this closes every stream (reading off its answer)."""
+    live = list(streams)
+    try:
+        while live:
+            for stream in list(live):
+                page = next(stream, None)
+                if page is None:
+                    live.remove(stream)
+                else:
+                    yield page
+    finally:
+        for stream in streams:
+            stream.close()
 
 
 def _pages_one_by_one(conn: Connection, sql: str | None, following) -> Iterator[list[tuple]]:

@@ -13,7 +13,7 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
+from contextlib import ExitStack, closing
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -24,7 +24,7 @@ from roster.errors import InvalidOptionError, SchemaError
 from roster.sql import inline_ints, statement
 from roster.warmup.documents import DocumentParts, UserRow, line_item_document, page_documents
 from roster.warmup.options import WarmupOptions
-from roster.warmup.reads import GuardedConnection, Queries, fetch_pages
+from roster.warmup.reads import GuardedConnection, Queries, fetch_pages, interleave, keyset_pages, split_ids
 from roster.warmup.result import ShardResult
 from roster.warmup.app_schema import Schema, read_schema
 from roster.warmup.scope import unknown_usernames
@@ -121,8 +121,7 @@ class UserCacheWarmer:
         with self._connect() as conn:
             line_items = self._load_line_items(conn)
             parts = DocumentParts(line_items)
-            if is_mysql(conn):
-                conn.exec_driver_sql(statement("warmup/group_concat_max_len", conn.dialect.name))
+            self._prepare(conn)
             pages = self._pages(conn, options, remainder, result, users_total)
             # Redis writes run on one helper thread while the next page is read and built: the database and
             # Redis round trips overlap instead of adding up. At most one page is in flight, so memory stays flat.
@@ -152,7 +151,9 @@ class UserCacheWarmer:
         (whose ids are resolved first); ``result.users_total`` set."""
         if options.usernames is None and options.line_item_slugs is None:
             result.users_total = users_total if users_total is not None else self._shard_size(conn, options, remainder)
-            return self._keyset_pages(conn, options, remainder, self.sql.user_documents_page)
+            streams = min(settings.warmup_read_connections(), result.users_total // options.batch)
+            streams = max(1, streams) if is_mysql(conn) else 1  # SQLite reads in this process: one at a time
+            return self._keyset_pages(conn, options, remainder, self.sql.user_documents_page, streams)
         user_ids = self._scoped_user_ids(conn, options, modulo=options.modulo, remainder=remainder)
         result.users_total = len(user_ids)
         return self._id_pages(conn, user_ids, options.batch, self.sql.user_documents_by_id)
@@ -183,6 +184,12 @@ class UserCacheWarmer:
     def _connect(self):
         return GuardedConnection(self.engine)
 
+    @staticmethod
+    def _prepare(conn: Connection) -> None:
+        """A read connection's session: MySQL's group_concat_max_len raised for the assignments' text."""
+        if is_mysql(conn):
+            conn.exec_driver_sql(statement("warmup/group_concat_max_len", conn.dialect.name))
+
     def _load_line_items(self, conn: Connection) -> dict[int, dict[str, Any]]:
         return {row[0]: line_item_document(tuple(row)) for row in conn.execute(self.sql.line_items)}
 
@@ -190,18 +197,20 @@ class UserCacheWarmer:
         sizes = {r: n for r, n in conn.execute(self.sql.shard_sizes, {"modulo": options.modulo})}
         return int(sizes.get(remainder, 0))
 
-    def _keyset_pages(self, conn: Connection, options: WarmupOptions, remainder: int, sql: str):
+    def _keyset_pages(self, conn: Connection, options: WarmupOptions, remainder: int, sql: str, streams: int = 1):
         """The shard's users in pages of ``options.batch``, by keyset on the primary key (``sql``: users_page or
-        user_documents_page)."""
-
-        def page_after(after_id: int) -> str:
-            params = {"after_id": after_id, "modulo": options.modulo, "remainder": remainder, "batch": options.batch}
-            return inline_ints(sql, params)
-
-        def following(users: list[tuple]) -> str | None:
-            return page_after(users[-1][0]) if len(users) == options.batch else None
-
-        yield from (users for users in fetch_pages(conn, page_after(0), following) if users)
+        user_documents_page), read on ``streams`` connections at once, each over its part of the id range."""
+        params = {"modulo": options.modulo, "remainder": remainder, "batch": options.batch}
+        low, high = conn.execute(self.sql.user_id_range).one() if streams > 1 else (None, None)
+        if low is None:
+            yield from keyset_pages(conn, sql, params)
+            return
+        with ExitStack() as others:
+            conns = [conn] + [others.enter_context(self._connect()) for _ in range(streams - 1)]
+            for other in conns[1:]:
+                self._prepare(other)
+            ranges = split_ids(low, high, streams)
+            yield from interleave([keyset_pages(c, sql, params, *ids) for c, ids in zip(conns, ranges)])
 
     def _id_pages(self, conn: Connection, user_ids: list[int], batch: int, sql: str):
         """The users of ``user_ids`` in pages of ``batch`` (``sql``: users_by_id or user_documents_by_id)."""
