@@ -47,6 +47,9 @@ def parameters_json(parameters: dict[str, Any]) -> bytes:
         raise JobParametersError(f"job parameters must be JSON (str, int, float, bool, None, list, dict): {exc}") from None
 
 
+PLAIN_ROW = 7  # the elements of a plain job's bulk_row (the flow fields follow only when one is set)
+
+
 class NewJob(NamedTuple):
     """A job to publish, checked and resolved (queue, priority, UTC available_at); ``parameters`` is JSON text.
     Immutable once checked; a named tuple, which a bulk publish makes in a fraction of a frozen dataclass's time."""

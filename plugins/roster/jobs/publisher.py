@@ -4,6 +4,7 @@ the publishing transaction commits."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import time
@@ -16,9 +17,10 @@ import orjson
 from roster.errors import InvalidOptionError
 from roster.jobs import job_options, limits, registry
 from roster.jobs.lanes import lanes
-from roster.jobs.model import NewJob, parameters_json, parameters_object
+from roster.jobs.model import PLAIN_ROW, NewJob, parameters_json, parameters_object
 from roster.jobs.states import State
 from roster.jobs.store import Store, Tx, ts, utcnow
+from roster.sql import statement
 
 if TYPE_CHECKING:
     from roster.jobs.broker import Broker
@@ -33,13 +35,14 @@ _BROKER_IDS = "roster_jobs_to_broker"  # conn.info key: (id, priority) of jobs p
 
 def new_job(callback_name: str, parameters: dict[str, Any] | None, *, default_queue: str, serial_group=None,
             identifier=None, unique=False, available_at=None, delay=None, priority=None, queue=None,
-            **options: Any) -> NewJob:  # fmt: skip
+            concurrency_key=None, concurrency=None, rate_key=None, unique_for=None, unique_states=None,
+            batch_id=None) -> NewJob:  # fmt: skip
     """A checked :class:`NewJob`: a registered callback, parameters that fit its signature and JSON, one way of
     giving the start time, every limit of :mod:`roster.jobs.limits`. Every publish comes through here (the CLI's
     ``--from-file`` too), so each check runs once per job.
 
-    :param options: flow control and uniqueness (:mod:`roster.jobs.job_options`): ``concurrency_key``,
-        ``concurrency``, ``rate_key``, ``unique_for``, ``unique_states``; and ``batch_id`` (a batch's publish)
+    Flow control and uniqueness (:mod:`roster.jobs.job_options`): ``concurrency_key``, ``concurrency``,
+    ``rate_key``, ``unique_for``, ``unique_states``; and ``batch_id`` (a batch's publish).
     """
     callback = registry.get(callback_name)
     values = parameters_object(parameters)
@@ -57,26 +60,27 @@ def new_job(callback_name: str, parameters: dict[str, Any] | None, *, default_qu
         available_at = utcnow() + timedelta(seconds=delay)
     elif available_at is not None and available_at.tzinfo is not None:
         available_at = available_at.astimezone(timezone.utc).replace(tzinfo=None)
-    return NewJob(
+    job = NewJob(
         queue=queue, priority=limits.priority(callback.priority if priority is None else priority, lanes()),
         callback_name=callback_name, parameters=document.decode(), available_at=available_at,
-        serial_group=serial_group, identifier=identifier, unique=bool(unique), **_options(callback, identifier,
-        unique, options),
+        serial_group=serial_group, identifier=identifier, unique=bool(unique),
     )  # fmt: skip
+    if (concurrency_key is None and concurrency is None and rate_key is None and unique_for is None
+            and unique_states is None and batch_id is None and callback.concurrency is None and callback.rate is None):
+        return job  # the common job: nothing more to check or add
+    fields = job_options.flow_fields(callback, concurrency_key=concurrency_key, concurrency=concurrency,
+                                     rate_key=rate_key)  # fmt: skip
+    fields |= job_options.unique_fields(unique=unique, identifier=identifier, unique_for=unique_for,
+                                        unique_states=unique_states)  # fmt: skip
+    return job._replace(**fields, batch_id=batch_id)
 
 
-def _options(callback: registry.Callback, identifier: str | None, unique: bool, options: dict[str, Any]) -> dict:
-    options = {name: value for name, value in options.items() if value is not None}  # publish() passes every name
-    if not options and callback.concurrency is None and callback.rate is None:
-        return {}  # the common job: nothing to check, nothing to add
-    unknown = options.keys() - {"concurrency_key", "concurrency", "rate_key", "unique_for", "unique_states", "batch_id"}
-    if unknown:
-        raise TypeError(f"new_job() got unexpected keyword argument(s) {', '.join(sorted(unknown))}")
-    fields = job_options.flow_fields(callback, concurrency_key=options.get("concurrency_key"),
-                                     concurrency=options.get("concurrency"), rate_key=options.get("rate_key"))
-    fields |= job_options.unique_fields(unique=unique, identifier=identifier, unique_for=options.get("unique_for"),
-                                        unique_states=options.get("unique_states"))  # fmt: skip
-    return {**fields, "batch_id": options.get("batch_id")}
+@functools.cache
+def insert_many_sql(dialect: str, *, flow: bool) -> str:
+    """``insert_many``; for a chunk of plain jobs (``flow`` False) without its lines marked ``-- flow``, so the
+    server reads no flow-control field of any row (five JSON paths a row: docs/flow-control.md)."""
+    sql = statement("jobs/insert_many", dialect)
+    return sql if flow else "\n".join(line for line in sql.splitlines() if not line.endswith("-- flow"))
 
 
 def mark_state(tx: Tx, ids: Sequence[int], to_state: State, from_states: Sequence[State]) -> int:
@@ -178,10 +182,11 @@ class Publisher:
             self.pending = None
 
     def _insert_many(self, tx: Tx, jobs: list[NewJob]) -> list[int]:
-        rows = orjson.dumps([job.bulk_row() for job in jobs]).decode()
+        rows = [job.bulk_row() for job in jobs]
+        sql = insert_many_sql(tx.dialect, flow=any(len(row) > PLAIN_ROW for row in rows))
+        inserted = tx.rows_of(sql, rows=orjson.dumps(rows).decode(), now=ts(utcnow()))
         if tx.dialect == "sqlite":
-            return sorted(row[0] for row in tx.rows("insert_many", rows=rows, now=ts(utcnow())))
-        tx.run("insert_many", rows=rows, now=ts(utcnow()))
+            return sorted(row[0] for row in inserted)
         first = tx.lastrowid
         return list(range(first, first + len(jobs)))
 
