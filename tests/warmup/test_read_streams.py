@@ -18,15 +18,19 @@ from .test_shard import cached_users
 
 @contextlib.contextmanager
 def checkouts(engine):
-    """The most connections ``engine``'s pool had out at once meanwhile."""
-    seen = {"out": 0, "most": 0}
+    """The most connections ``engine``'s pool had out at once meanwhile, and the server ids of those out now."""
+    seen = {"out": 0, "most": 0, "ids": []}
 
-    def out(*_):
+    def out(dbapi_connection, *_):
         seen["out"] += 1
         seen["most"] = max(seen["most"], seen["out"])
+        if hasattr(dbapi_connection, "thread_id"):  # mysqlclient: the server's CONNECTION_ID()
+            seen["ids"].append(dbapi_connection.thread_id())
 
-    def back(*_):
+    def back(dbapi_connection, *_):
         seen["out"] -= 1
+        if hasattr(dbapi_connection, "thread_id") and dbapi_connection.thread_id() in seen["ids"]:
+            seen["ids"].remove(dbapi_connection.thread_id())
 
     event.listen(engine, "checkout", out)
     event.listen(engine, "checkin", back)
@@ -83,18 +87,18 @@ def test_a_killed_read_connection_fails_the_shard_and_returns_every_connection(m
     monkeypatch.setenv("ROSTER_WARMUP_READ_CONNECTIONS", "3")
     warmer = UserCacheWarmer(mariadb_engine, redis_client)
     killed = []
+    assert warmer.sql  # the schema, read before: every connection out during the shard is one of its reads
 
-    def kill_one_other_connection(result):
+    def kill_a_read_connection(result):
         if not killed:
+            killed.append(seen["ids"][-1])  # the last read connection opened (the shard's own is the first)
+            assert len(seen["ids"]) == 3
             with mariadb_engine.connect() as admin:
-                others = admin.execute(text("SELECT id FROM information_schema.processlist WHERE db = DATABASE() "
-                                            "AND id <> CONNECTION_ID() ORDER BY id DESC")).scalars().all()  # fmt: skip
-                killed.append(others[0])
-                admin.execute(text(f"KILL CONNECTION {int(others[0])}"))
+                admin.execute(text(f"KILL CONNECTION {int(killed[0])}"))
 
     with checkouts(mariadb_engine) as seen:
         with pytest.raises(ServiceUnavailableError, match="'roster_db'"):
-            warmer.warm_shard(WarmupOptions(modulo=1, batch=10), 0, on_page=kill_one_other_connection)
+            warmer.warm_shard(WarmupOptions(modulo=1, batch=10), 0, on_page=kill_a_read_connection)
         assert killed and seen["out"] == 0
         again = warmer.warm_shard(WarmupOptions(modulo=1, batch=10), 0)  # the pool hands out only good ones
     assert again.users_warmed == again.users_total > 300
