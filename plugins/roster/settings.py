@@ -17,7 +17,8 @@ WARMUP_POOL = "roster_cache_warmup"
 MAX_READ_CONNECTIONS = 8
 
 
-def _int_env(name: str, default: int) -> int:
+def _int_env(name: str, default: int, high: int | None = None) -> int:
+    """A positive whole number from the environment variable ``name`` (``default`` when unset), at most ``high``."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -27,6 +28,8 @@ def _int_env(name: str, default: int) -> int:
         raise InvalidOptionError(f"environment variable {name}={raw!r} must be a whole number") from None
     if value <= 0:
         raise InvalidOptionError(f"environment variable {name}={raw!r} must be positive")
+    if high is not None and value > high:
+        raise InvalidOptionError(f"environment variable {name}={value} must be between 1 and {high}")
     return value
 
 
@@ -87,11 +90,8 @@ def line_item_ttl() -> int:
 def warmup_read_connections() -> int:
     """``ROSTER_WARMUP_READ_CONNECTIONS``: how many connections a MySQL/MariaDB shard reads its pages on at once
     (its id range split between them): the server builds that many pages at a time. 1 reads as one stream."""
-    value = _int_env("ROSTER_WARMUP_READ_CONNECTIONS", 2)
-    if value > MAX_READ_CONNECTIONS:  # within the engine's pool (5 + 10 overflow), with room for the plan's
-        raise InvalidOptionError(f"environment variable ROSTER_WARMUP_READ_CONNECTIONS={value} must be between 1 "
-                                 f"and {MAX_READ_CONNECTIONS}")  # fmt: skip
-    return value
+    # At most MAX_READ_CONNECTIONS: within the engine's pool (5 + 10 overflow), with room for the plan's.
+    return _int_env("ROSTER_WARMUP_READ_CONNECTIONS", 2, high=MAX_READ_CONNECTIONS)
 
 
 def cache_key_prefix() -> str:

@@ -9,7 +9,7 @@ import contextlib
 import pytest
 from sqlalchemy import event, text
 
-from roster.errors import InvalidOptionError
+from roster.errors import InvalidOptionError, ServiceUnavailableError
 from roster.warmup import UserCacheWarmer, WarmupOptions
 from roster.warmup.reads import NO_END, split_ids
 
@@ -79,8 +79,6 @@ def test_a_user_added_past_the_last_id_during_the_read_is_warmed(dataset, redis_
 
 
 def test_a_killed_read_connection_fails_the_shard_and_returns_every_connection(mariadb_engine, redis_client, monkeypatch):
-    from roster.errors import ServiceUnavailableError
-
     from .conftest import load_dataset
 
     load_dataset(mariadb_engine)
